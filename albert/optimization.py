@@ -337,6 +337,10 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
       if grad is None or param is None:
         continue
       param_name = self._get_variable_name(param.name)
+      if isinstance(grad, tf.IndexedSlices):
+        # Embedding lookups give sparse gradients; the moment updates touch
+        # every row anyway, so densify once here.
+        grad = tf.convert_to_tensor(grad)
       m = tf.get_variable(
           name=param_name + "/adam_m",
           shape=param.shape.as_list(),

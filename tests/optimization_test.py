@@ -417,3 +417,22 @@ def test_unknown_optimizer_raises():
       optimization.create_optimizer(
           loss, init_lr=0.1, num_train_steps=10, num_warmup_steps=0,
           use_tpu=False, optimizer="Adam")
+
+
+@pytest.mark.parametrize("name", ["adamw", "lamb"])
+def test_sparse_embedding_gradients_are_applied(name):
+  """tf.gather gives IndexedSlices gradients; only looked-up rows move."""
+  with tf.Graph().as_default():
+    table = tf.get_variable("word_embeddings", initializer=tf.ones([5, 3]))
+    rows = tf.gather(table, [1, 3])
+    loss = tf.reduce_sum(tf.square(rows))
+    train_op = optimization.create_optimizer(
+        loss, 0.1, num_train_steps=10, num_warmup_steps=0, use_tpu=False,
+        optimizer=name)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(train_op)
+      after = sess.run(table)
+  assert np.all(after[[1, 3]] < 1.0)
+  # Untouched rows change only by weight decay (0.01 * lr for AdamW).
+  assert np.all(after[[0, 2, 4]] > 0.99)

@@ -1,0 +1,185 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Pretrains ALBERT with masked-LM and sentence-order prediction.
+
+python -m albert.run_pretraining --input_file=... --output_dir=... \
+    --albert_config_file=... --do_train --do_eval
+
+Re-running with the same output_dir resumes from its last checkpoint.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+from absl import app
+from absl import flags
+import tensorflow.compat.v1 as tf
+
+from albert import modeling
+from albert import pretraining
+from albert import runtime
+
+# Re-exported so code written against the released module keeps working.
+model_fn_builder = pretraining.model_fn_builder
+input_fn_builder = pretraining.input_fn_builder
+get_masked_lm_output = pretraining.get_masked_lm_output
+get_sentence_order_output = pretraining.get_sentence_order_output
+gather_indexes = pretraining.gather_indexes
+
+FLAGS = flags.FLAGS
+
+FLAG_DEFAULTS = runtime.define_flags([
+    ("string", "albert_config_file", None,
+     "The config json file corresponding to the pre-trained ALBERT model. "
+     "This specifies the model architecture."),
+    ("string", "input_file", None,
+     "Input TF example files (can be a glob or comma separated)."),
+    ("string", "output_dir", None,
+     "The output directory where the model checkpoints will be written."),
+    ("string", "init_checkpoint", None,
+     "Initial checkpoint (usually from a pre-trained ALBERT model)."),
+    ("integer", "max_seq_length", 512,
+     "The maximum total input sequence length after tokenization. Must "
+     "match the data files."),
+    ("integer", "max_predictions_per_seq", 20,
+     "Maximum number of masked LM predictions per sequence. Must match the "
+     "data files."),
+    ("bool", "do_train", False, "Whether to run training."),
+    ("bool", "do_eval", False, "Whether to run eval on the dev set."),
+    ("integer", "train_batch_size", 4096, "Total batch size for training."),
+    ("integer", "eval_batch_size", 64, "Total batch size for eval."),
+    ("enum", "optimizer", "lamb", "The optimizer for training.",
+     {"enum_values": ["adamw", "lamb"]}),
+    ("float", "learning_rate", 0.00176, "The initial learning rate."),
+    ("float", "poly_power", 1.0, "The power of poly decay."),
+    ("integer", "num_train_steps", 125000, "Number of training steps."),
+    ("integer", "num_warmup_steps", 3125, "Number of warmup steps."),
+    ("integer", "start_warmup_step", 0, "The starting step of warmup."),
+    ("integer", "max_eval_steps", 100, "Maximum number of eval steps."),
+    ("bool", "init_from_group0", False,
+     "Whether to initialize parameters of other groups from group 0"),
+    ("integer", "log_every_n_steps", 100,
+     "How often to log loss and examples/s (CPU/GPU)."),
+] + runtime.run_flag_specs(save_checkpoints_steps=5000))
+
+
+def default_options(**overrides):
+  """The flag defaults as an object, with overrides; for calling `run`."""
+  return runtime.options(FLAG_DEFAULTS, overrides)
+
+
+def run(options):
+  """Trains and/or evaluates; returns the eval results dict (or None).
+
+  Args:
+    options: an object with this module's flag names as attributes (FLAGS,
+      or `default_options(...)`).
+
+  Returns:
+    dict of eval metrics (also written to output_dir/eval_results.txt), or
+    None when do_eval is off.
+
+  Raises:
+    ValueError: on missing or inconsistent flags or input files.
+  """
+  tf.logging.set_verbosity(tf.logging.INFO)
+  if not options.do_train and not options.do_eval:
+    raise ValueError("At least one of `do_train` or `do_eval` must be True.")
+  for name in ("albert_config_file", "input_file", "output_dir"):
+    if not getattr(options, name):
+      raise ValueError("--%s is required" % name)
+
+  albert_config = modeling.AlbertConfig.from_json_file(
+      options.albert_config_file)
+  albert_config.validate()
+  if options.max_seq_length > albert_config.max_position_embeddings:
+    raise ValueError(
+        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
+        "--albert_config_file=%s" %
+        (options.max_seq_length, albert_config.max_position_embeddings,
+         options.albert_config_file))
+
+  input_files = pretraining.expand_input_files(options.input_file)
+  for path in input_files:
+    pretraining.check_pretraining_file(path, options.max_seq_length,
+                                       options.max_predictions_per_seq)
+  tf.logging.info("*** Input Files *** %s", ", ".join(input_files))
+
+  runtime.check_output_dir_writable(options.output_dir)
+  resume_from = tf.train.latest_checkpoint(options.output_dir)
+  if resume_from:
+    tf.logging.info("Resuming from %s (output_dir already has checkpoints)",
+                    resume_from)
+    if options.init_checkpoint:
+      tf.logging.info("init_checkpoint %s is not used: resuming takes "
+                      "precedence", options.init_checkpoint)
+
+  model_fn = pretraining.model_fn_builder(
+      albert_config=albert_config,
+      init_checkpoint=options.init_checkpoint,
+      learning_rate=options.learning_rate,
+      num_train_steps=options.num_train_steps,
+      num_warmup_steps=options.num_warmup_steps,
+      use_tpu=options.use_tpu,
+      use_one_hot_embeddings=options.use_tpu,
+      optimizer=options.optimizer,
+      poly_power=options.poly_power,
+      start_warmup_step=options.start_warmup_step,
+      init_from_group0=options.init_from_group0,
+      log_every_n_steps=options.log_every_n_steps)
+  estimator = runtime.make_estimator(
+      model_fn, runtime.run_config_from_options(options),
+      use_tpu=options.use_tpu,
+      train_batch_size=options.train_batch_size,
+      eval_batch_size=options.eval_batch_size)
+
+  if options.do_train:
+    tf.logging.info("***** Running training *****")
+    tf.logging.info("  Batch size = %d", options.train_batch_size)
+    estimator.train(
+        input_fn=pretraining.input_fn_builder(
+            input_files, options.max_seq_length,
+            options.max_predictions_per_seq, is_training=True),
+        max_steps=options.num_train_steps)
+
+  if not options.do_eval:
+    return None
+  tf.logging.info("***** Running evaluation *****")
+  tf.logging.info("  Batch size = %d", options.eval_batch_size)
+  result = estimator.evaluate(
+      input_fn=pretraining.input_fn_builder(
+          input_files, options.max_seq_length,
+          options.max_predictions_per_seq, is_training=False),
+      steps=options.max_eval_steps)
+  result = {key: (int(value) if key == "global_step" else float(value))
+            for key, value in result.items()}
+  tf.logging.info("***** Eval results *****")
+  for key in sorted(result):
+    tf.logging.info("  %s = %s", key, result[key])
+  runtime.write_results(
+      tf.io.gfile.join(options.output_dir, "eval_results.txt"), result)
+  return result
+
+
+def main(_):
+  run(FLAGS)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("input_file")
+  flags.mark_flag_as_required("albert_config_file")
+  flags.mark_flag_as_required("output_dir")
+  app.run(main)

@@ -1,0 +1,406 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""What every run_* script needs, in one place.
+
+The TPU/CPU flags and the RunConfig and (TPU)Estimator built from them,
+checkpoint initialisation that reports what it did not load instead of
+silently training from random weights, a throughput-logging hook, and
+`eval_results.txt` writing. Scripts define their own task flags and call
+these; nothing here is copied per script.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import os
+import time
+import types
+
+from absl import flags
+import tensorflow.compat.v1 as tf
+
+from albert import modeling
+
+
+def define_flags(specs):
+  """Defines absl flags from specs, skipping names already defined.
+
+  Every run_* script defines its flags at import; several scripts share
+  names (albert_config_file, output_dir, ...), and tests import more than
+  one of them into a process, so a name defined twice is skipped instead of
+  raising DuplicateFlagError.
+
+  Args:
+    specs: (kind, name, default, help) or (kind, name, default, help,
+      extra_kwargs) tuples; kind is "string", "integer", "float", "bool" or
+      "enum" (extra_kwargs={"enum_values": [...]}).
+
+  Returns:
+    dict of flag name to this caller's default, for `options`.
+  """
+  defaults = {}
+  for spec in specs:
+    kind, name, default, help_text = spec[:4]
+    extra = spec[4] if len(spec) > 4 else {}
+    if name not in flags.FLAGS:
+      getattr(flags, "DEFINE_" + kind)(
+          name=name, default=default, help=help_text, **extra)
+    defaults[name] = default
+  return defaults
+
+
+def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000):
+  """The released TPU/run-config flags, as `define_flags` specs."""
+  return [
+      ("bool", "use_tpu", False, "Whether to use TPU or GPU/CPU."),
+      ("string", "tpu_name", None,
+       "The Cloud TPU to use for training. This should be either the name "
+       "used when creating the Cloud TPU, or a grpc://ip.address.of.tpu:8470 "
+       "url."),
+      ("string", "tpu_zone", None,
+       "[Optional] GCE zone where the Cloud TPU is located in. If not "
+       "specified, we will attempt to automatically detect the GCE project "
+       "from metadata."),
+      ("string", "gcp_project", None,
+       "[Optional] Project name for the Cloud TPU-enabled project. If not "
+       "specified, we will attempt to automatically detect the GCE project "
+       "from metadata."),
+      ("string", "master", None, "[Optional] TensorFlow master URL."),
+      ("integer", "num_tpu_cores", 8,
+       "Only used if `use_tpu` is True. Total number of TPU cores to use."),
+      ("integer", "iterations_per_loop", iterations_per_loop,
+       "How many steps to make in each estimator call."),
+      ("integer", "save_checkpoints_steps", save_checkpoints_steps,
+       "How often to save the model checkpoint."),
+      ("integer", "keep_checkpoint_max", 5, "How many checkpoints to keep."),
+  ]
+
+
+def options(defaults, overrides):
+  """A flag-like object: `defaults` updated with `overrides`.
+
+  Lets tests and other code call a script's `run(options)` without going
+  through absl's global FLAGS.
+
+  Raises:
+    ValueError: an override names no flag of the script.
+  """
+  unknown = sorted(set(overrides) - set(defaults))
+  if unknown:
+    raise ValueError("unknown option(s) %s; known: %s" %
+                     (", ".join(unknown), ", ".join(sorted(defaults))))
+  values = dict(defaults)
+  values.update(overrides)
+  return types.SimpleNamespace(**values)
+
+
+def make_run_config(output_dir,
+                    use_tpu=False,
+                    tpu_name=None,
+                    tpu_zone=None,
+                    gcp_project=None,
+                    master=None,
+                    num_tpu_cores=8,
+                    iterations_per_loop=1000,
+                    save_checkpoints_steps=1000,
+                    keep_checkpoint_max=5,
+                    log_step_count_steps=None):
+  """A `tf.estimator.tpu.RunConfig` for TPU, or for CPU/GPU when not use_tpu.
+
+  Args:
+    output_dir: model_dir: checkpoints and events go here.
+    use_tpu: run on a Cloud TPU.
+    tpu_name, tpu_zone, gcp_project: locate the TPU (when use_tpu).
+    master: TensorFlow master URL (when no tpu_name).
+    num_tpu_cores: TPU shards.
+    iterations_per_loop: steps per TPU loop (and per CPU logging interval).
+    save_checkpoints_steps: checkpoint interval.
+    keep_checkpoint_max: checkpoints kept.
+    log_step_count_steps: how often the estimator logs steps/s; defaults to
+      iterations_per_loop.
+
+  Returns:
+    `tf.estimator.tpu.RunConfig`.
+  """
+  tpu_cluster_resolver = None
+  if use_tpu and tpu_name:
+    tpu_cluster_resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+        tpu_name, zone=tpu_zone, project=gcp_project)
+  is_per_host = tf.estimator.tpu.InputPipelineConfig.PER_HOST_V2
+  return tf.estimator.tpu.RunConfig(
+      cluster=tpu_cluster_resolver,
+      master=master,
+      model_dir=output_dir,
+      save_checkpoints_steps=save_checkpoints_steps,
+      keep_checkpoint_max=keep_checkpoint_max,
+      log_step_count_steps=log_step_count_steps or iterations_per_loop,
+      tpu_config=tf.estimator.tpu.TPUConfig(
+          iterations_per_loop=iterations_per_loop,
+          num_shards=num_tpu_cores,
+          per_host_input_for_training=is_per_host))
+
+
+def run_config_from_options(f):
+  """`make_run_config` from an object with the run flags as attributes."""
+  return make_run_config(
+      output_dir=f.output_dir,
+      use_tpu=f.use_tpu,
+      tpu_name=f.tpu_name,
+      tpu_zone=f.tpu_zone,
+      gcp_project=f.gcp_project,
+      master=f.master,
+      num_tpu_cores=f.num_tpu_cores,
+      iterations_per_loop=f.iterations_per_loop,
+      save_checkpoints_steps=f.save_checkpoints_steps,
+      keep_checkpoint_max=f.keep_checkpoint_max)
+
+
+def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
+                   eval_batch_size=8, predict_batch_size=8, params=None):
+  """A TPUEstimator; it falls back to a normal Estimator on CPU/GPU.
+
+  Args:
+    model_fn: a TPUEstimator model_fn.
+    run_config: from `make_run_config`.
+    use_tpu: whether to run on TPU.
+    train_batch_size: global training batch size.
+    eval_batch_size: global eval batch size.
+    predict_batch_size: global predict batch size.
+    params: extra params passed to model_fn and input_fn.
+
+  Returns:
+    `tf.estimator.tpu.TPUEstimator`.
+  """
+  return tf.estimator.tpu.TPUEstimator(
+      use_tpu=use_tpu,
+      model_fn=model_fn,
+      config=run_config,
+      params=params,
+      train_batch_size=train_batch_size,
+      eval_batch_size=eval_batch_size,
+      predict_batch_size=predict_batch_size)
+
+
+class CheckpointMismatchError(ValueError):
+  """The init checkpoint does not fit the model (shapes, or nothing at all)."""
+
+
+def init_from_checkpoint(init_checkpoint,
+                         tvars=None,
+                         use_tpu=False,
+                         num_of_group=0,
+                         expected_unmatched=()):
+  """Initialises model variables from a checkpoint, loudly.
+
+  Fails when no variable matches (wrong checkpoint) or shapes differ (the
+  config does not match the checkpoint); warns, listing the names, when
+  model variables outside `expected_unmatched` get no value (they start
+  from random weights).
+
+  Args:
+    init_checkpoint: checkpoint path/prefix, or None for no initialisation.
+    tvars: variables to initialise; defaults to all trainable variables.
+    use_tpu: return a scaffold_fn for TPUEstimatorSpec instead of calling
+      tf.train.init_from_checkpoint directly.
+    num_of_group: > 1 to initialise every group from the checkpoint's
+      group_0 (`init_from_group0`).
+    expected_unmatched: name prefixes (e.g. "cls/classifier") of variables
+      that are new by design and should not be warned about.
+
+  Returns:
+    (scaffold_fn or None, initialized_variable_names dict).
+
+  Raises:
+    CheckpointMismatchError: no variable matched, or a shape differs.
+  """
+  if tvars is None:
+    tvars = tf.trainable_variables()
+  if not init_checkpoint:
+    return None, {}
+  if tf.gfile.IsDirectory(init_checkpoint):
+    latest = tf.train.latest_checkpoint(init_checkpoint)
+    if latest is None:
+      raise CheckpointMismatchError(
+          "init_checkpoint %s is a directory without a checkpoint in it" %
+          init_checkpoint)
+    init_checkpoint = latest
+  if not tf.gfile.Exists(init_checkpoint + ".index") and not tf.gfile.Exists(
+      init_checkpoint):
+    raise CheckpointMismatchError(
+        "init_checkpoint not found: %s (expected a checkpoint prefix such as "
+        "model.ckpt-1000, with a .index file beside it)" % init_checkpoint)
+
+  result = modeling.get_assignment_map_from_checkpoint(
+      tvars, init_checkpoint, num_of_group=num_of_group)
+  if result.shape_mismatches:
+    lines = ["  %s: model %s, checkpoint %s %s" % (name, shape, ckpt_name,
+                                                   ckpt_shape)
+             for name, shape, ckpt_name, ckpt_shape in result.shape_mismatches]
+    raise CheckpointMismatchError(
+        "init_checkpoint %s does not match the model: %d variable(s) have "
+        "other shapes (does albert_config_file describe this checkpoint?)\n%s"
+        % (init_checkpoint, len(lines), "\n".join(lines[:20])))
+  matched = [v for v in tvars
+             if modeling._variable_name(v) in  # pylint: disable=protected-access
+             result.initialized_variable_names]
+  if not matched:
+    raise CheckpointMismatchError(
+        "init_checkpoint %s matched none of the model's %d variables; is it "
+        "an ALBERT checkpoint? It holds e.g. %s" %
+        (init_checkpoint, len(tvars),
+         ", ".join(result.unused_checkpoint_variables[:5])))
+  surprising = [n for n in result.unmatched_variables
+                if not any(n.startswith(p) for p in expected_unmatched)]
+  if surprising:
+    tf.logging.warning(
+        "*** %d model variable(s) are NOT in init_checkpoint %s and start "
+        "from random weights: %s", len(surprising), init_checkpoint,
+        ", ".join(surprising))
+  tf.logging.info("Initialised %d of %d variables from %s", len(matched),
+                  len(tvars), init_checkpoint)
+
+  maps = (result.assignment_map if num_of_group > 0
+          else [result.assignment_map])
+  if use_tpu:
+    def tpu_scaffold():
+      for amap in maps:
+        tf.train.init_from_checkpoint(init_checkpoint, amap)
+      return tf.train.Scaffold()
+    return tpu_scaffold, result.initialized_variable_names
+  for amap in maps:
+    tf.train.init_from_checkpoint(init_checkpoint, amap)
+  return None, result.initialized_variable_names
+
+
+def log_variables(tvars, initialized_variable_names):
+  """Logs every trainable variable, its shape, and whether it was loaded."""
+  tf.logging.info("**** Trainable Variables ****")
+  for var in tvars:
+    init_string = ""
+    if var.name in initialized_variable_names:
+      init_string = ", *INIT_FROM_CKPT*"
+    tf.logging.info("  name = %s, shape = %s%s", var.name, var.shape,
+                    init_string)
+
+
+def warn_random_initialisation(what):
+  """The loud warning for fine-tuning that starts from random weights."""
+  tf.logging.warning(
+      "*** %s: neither init_checkpoint nor a hub module was given, so the "
+      "encoder starts from RANDOM weights. Results will be far below a "
+      "pretrained model's. ***", what)
+
+
+class ThroughputHook(tf.train.SessionRunHook):
+  """Logs step, loss, examples/s and ETA every `every_n_steps` steps."""
+
+  def __init__(self, batch_size, num_train_steps, every_n_steps=100,
+               loss=None):
+    """Args: global batch size, the last step, interval, optional loss."""
+    self._batch_size = batch_size
+    self._num_train_steps = num_train_steps
+    self._every_n_steps = max(1, every_n_steps)
+    self._loss = loss
+    self._last_time = None
+    self._last_step = None
+    self._first_step = None
+    self._start_time = None
+    self._global_step = None
+
+  def begin(self):
+    self._global_step = tf.train.get_global_step()
+
+  def before_run(self, run_context):
+    fetches = {"step": self._global_step}
+    if self._loss is not None:
+      fetches["loss"] = self._loss
+    return tf.train.SessionRunArgs(fetches)
+
+  def after_run(self, run_context, run_values):
+    now = time.time()
+    step = int(run_values.results["step"]) + 1  # value before the update
+    if self._last_step is None:
+      self._last_step, self._last_time = step, now
+      self._first_step, self._start_time = step, now
+      return
+    if step % self._every_n_steps and step < self._num_train_steps:
+      return
+    rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
+    remaining = max(self._num_train_steps - step, 0) / max(rate, 1e-9)
+    loss = run_values.results.get("loss")
+    tf.logging.info(
+        "step %d/%d%s  %.2f steps/s  %.1f examples/s  ETA %s", step,
+        self._num_train_steps,
+        "" if loss is None else "  loss %.4f" % loss, rate,
+        rate * self._batch_size, format_seconds(remaining))
+    self._last_step, self._last_time = step, now
+
+  def end(self, session):
+    if self._first_step is None or self._last_step == self._first_step:
+      return
+    elapsed = max(self._last_time - self._start_time, 1e-9)
+    steps = self._last_step - self._first_step
+    tf.logging.info("trained %d steps in %s: %.1f examples/s", steps,
+                    format_seconds(elapsed),
+                    steps * self._batch_size / elapsed)
+
+
+def format_seconds(seconds):
+  """12345 -> '3h25m45s'; short forms for short times."""
+  seconds = int(round(seconds))
+  hours, rest = divmod(seconds, 3600)
+  minutes, secs = divmod(rest, 60)
+  if hours:
+    return "%dh%02dm%02ds" % (hours, minutes, secs)
+  if minutes:
+    return "%dm%02ds" % (minutes, secs)
+  return "%ds" % secs
+
+
+def write_results(path, results, append=False):
+  """Writes `key = value` lines, sorted, atomically (or appends).
+
+  Args:
+    path: output file (e.g. output_dir/eval_results.txt).
+    results: dict of metric name to value.
+    append: append a block instead of replacing the file.
+  """
+  lines = "".join("%s = %s\n" % (key, results[key])
+                  for key in sorted(results))
+  if append and tf.gfile.Exists(path):
+    with tf.gfile.GFile(path, "r") as f:
+      lines = f.read() + lines
+  atomic_write_text(path, lines)
+
+
+def atomic_write_text(path, text):
+  """Writes text under a temporary name, then renames it to `path`."""
+  tmp_path = "%s.tmp-%d" % (path, os.getpid())
+  with tf.gfile.GFile(tmp_path, "w") as f:
+    f.write(text)
+  tf.gfile.Rename(tmp_path, path, overwrite=True)
+
+
+def check_output_dir_writable(output_dir):
+  """Creates output_dir and fails early, naming it, if it is not writable."""
+  try:
+    tf.gfile.MakeDirs(output_dir)
+    probe = os.path.join(output_dir, ".write-test-%d" % os.getpid())
+    with tf.gfile.GFile(probe, "w") as f:
+      f.write("ok")
+    tf.gfile.Remove(probe)
+  except (tf.errors.OpError, OSError) as e:
+    raise ValueError("output_dir %s is not writable: %s" % (output_dir, e))
