@@ -95,7 +95,6 @@ def run(options):
   Raises:
     ValueError: on missing or inconsistent flags or input files.
   """
-  tf.logging.set_verbosity(tf.logging.INFO)
   if not options.do_train and not options.do_eval:
     raise ValueError("At least one of `do_train` or `do_eval` must be True.")
   for name in ("albert_config_file", "input_file", "output_dir"):
@@ -175,6 +174,7 @@ def run(options):
 
 
 def main(_):
+  tf.logging.set_verbosity(tf.logging.INFO)
   run(FLAGS)
 
 

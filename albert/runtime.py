@@ -25,6 +25,7 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import logging
 import os
 import time
 import types
@@ -304,6 +305,40 @@ def warn_random_initialisation(what):
       "pretrained model's. ***", what)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def log_progress(message, *args):
+  """Logs a progress line (rate, count, ETA, summaries) at INFO.
+
+  `show_only_own_logs` keeps these lines when it hides other INFO output.
+  """
+  tf.logging.info(message, *args)
+
+
+class _OwnMessagesFilter(logging.Filter):
+  """Passes progress lines, this package's warnings, and anyone's errors."""
+
+  def filter(self, record):
+    if record.levelno >= logging.ERROR:
+      return True
+    own = os.path.dirname(os.path.abspath(record.pathname)) == _PACKAGE_DIR
+    return own and (record.levelno >= logging.WARNING or
+                    record.funcName == "log_progress")
+
+
+def show_only_own_logs():
+  """Shows progress lines, our warnings and all errors; hides the rest.
+
+  For the quickstart and other front ends meant to be read by a person:
+  estimator config dumps and deprecation notices drown the progress lines.
+  """
+  tf.logging.set_verbosity(tf.logging.INFO)
+  logger = logging.getLogger("tensorflow")
+  if not any(isinstance(f, _OwnMessagesFilter) for f in logger.filters):
+    logger.addFilter(_OwnMessagesFilter())
+
+
 class ThroughputHook(tf.train.SessionRunHook):
   """Logs step, loss, examples/s and ETA every `every_n_steps` steps."""
 
@@ -341,7 +376,7 @@ class ThroughputHook(tf.train.SessionRunHook):
     rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
     remaining = max(self._num_train_steps - step, 0) / max(rate, 1e-9)
     loss = run_values.results.get("loss")
-    tf.logging.info(
+    log_progress(
         "step %d/%d%s  %.2f steps/s  %.1f examples/s  ETA %s", step,
         self._num_train_steps,
         "" if loss is None else "  loss %.4f" % loss, rate,
@@ -353,7 +388,7 @@ class ThroughputHook(tf.train.SessionRunHook):
       return
     elapsed = max(self._last_time - self._start_time, 1e-9)
     steps = self._last_step - self._first_step
-    tf.logging.info("trained %d steps in %s: %.1f examples/s", steps,
+    log_progress("trained %d steps in %s: %.1f examples/s", steps,
                     format_seconds(elapsed),
                     steps * self._batch_size / elapsed)
 
