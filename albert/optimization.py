@@ -125,29 +125,23 @@ def make_optimizer(optimizer_name, learning_rate, use_tpu=False):
     ValueError: if `optimizer_name` is not one of `OPTIMIZER_CHOICES`.
   """
   if optimizer_name == "adamw":
-    tf.logging.info("Using AdamWeightDecayOptimizer.")
-    optimizer = AdamWeightDecayOptimizer(
-        learning_rate=learning_rate,
-        weight_decay_rate=WEIGHT_DECAY_RATE,
-        beta_1=BETA_1,
-        beta_2=BETA_2,
-        epsilon=EPSILON,
-        exclude_from_weight_decay=list(EXCLUDE_FROM_WEIGHT_DECAY))
+    optimizer_class = AdamWeightDecayOptimizer
   elif optimizer_name == "lamb":
-    tf.logging.info("Using LAMBOptimizer.")
     # Imported here: lamb_optimizer subclasses this module's optimizer.
     from albert import lamb_optimizer  # pylint: disable=g-import-not-at-top
-    optimizer = lamb_optimizer.LAMBOptimizer(
-        learning_rate=learning_rate,
-        weight_decay_rate=WEIGHT_DECAY_RATE,
-        beta_1=BETA_1,
-        beta_2=BETA_2,
-        epsilon=EPSILON,
-        exclude_from_weight_decay=list(EXCLUDE_FROM_WEIGHT_DECAY))
+    optimizer_class = lamb_optimizer.LAMBOptimizer
   else:
     raise ValueError("Unknown optimizer %r; valid choices are %s." %
                      (optimizer_name,
                       ", ".join('"%s"' % c for c in OPTIMIZER_CHOICES)))
+  tf.logging.info("Using %s.", optimizer_class.__name__)
+  optimizer = optimizer_class(
+      learning_rate=learning_rate,
+      weight_decay_rate=WEIGHT_DECAY_RATE,
+      beta_1=BETA_1,
+      beta_2=BETA_2,
+      epsilon=EPSILON,
+      exclude_from_weight_decay=list(EXCLUDE_FROM_WEIGHT_DECAY))
 
   if use_tpu:
     optimizer = tf.tpu.CrossShardOptimizer(optimizer)

@@ -337,6 +337,11 @@ def show_only_own_logs():
   logger = logging.getLogger("tensorflow")
   if not any(isinstance(f, _OwnMessagesFilter) for f in logger.filters):
     logger.addFilter(_OwnMessagesFilter())
+  if logger.handlers:
+    # TensorFlow's logger has its own handler; once absl (imported by any
+    # of our CLIs) puts one on the root logger, every line would print
+    # twice through propagation.
+    logger.propagate = False
 
 
 class ThroughputHook(tf.train.SessionRunHook):
