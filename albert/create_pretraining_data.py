@@ -77,6 +77,7 @@ from absl import flags
 from absl import logging
 import tensorflow.compat.v1 as tf
 
+from albert import runtime
 from albert import tokenization
 
 FLAGS = flags.FLAGS
@@ -1199,6 +1200,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
   signal.signal(signal.SIGTERM, _terminate)
+  runtime.log_each_line_once()
   options = Options(
       max_seq_length=FLAGS.max_seq_length,
       max_predictions_per_seq=FLAGS.max_predictions_per_seq,

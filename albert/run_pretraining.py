@@ -175,6 +175,7 @@ def run(options):
 
 def main(_):
   tf.logging.set_verbosity(tf.logging.INFO)
+  runtime.log_each_line_once()
   run(FLAGS)
 
 

@@ -337,10 +337,19 @@ def show_only_own_logs():
   logger = logging.getLogger("tensorflow")
   if not any(isinstance(f, _OwnMessagesFilter) for f in logger.filters):
     logger.addFilter(_OwnMessagesFilter())
-  if logger.handlers:
-    # TensorFlow's logger has its own handler; once absl (imported by any
-    # of our CLIs) puts one on the root logger, every line would print
-    # twice through propagation.
+  log_each_line_once()
+
+
+def log_each_line_once():
+  """Stops tf.logging lines from printing twice under absl.
+
+  TensorFlow's logger gets its own handler when it is first used before the
+  root logger has one; once absl puts its handler on the root logger, every
+  line would also print again through propagation. Every CLI's main calls
+  this.
+  """
+  logger = logging.getLogger("tensorflow")
+  if logger.handlers and logging.getLogger().handlers:
     logger.propagate = False
 
 
