@@ -26,6 +26,7 @@ from __future__ import print_function
 
 import tensorflow.compat.v1 as tf
 
+from albert import input_pipeline
 from albert import modeling
 from albert import optimization
 from albert import runtime
@@ -289,15 +290,6 @@ def name_to_features(max_seq_length, max_predictions_per_seq):
   }
 
 
-def decode_record(record, features_spec):
-  """Parses one record; int64 becomes int32 (TPUs only support int32)."""
-  example = tf.parse_single_example(record, features_spec)
-  for name in list(example.keys()):
-    if example[name].dtype == tf.int64:
-      example[name] = tf.cast(example[name], tf.int32)
-  return example
-
-
 def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
                      is_training, num_cpu_threads=4):
   """Returns an input_fn reading pretraining TFRecords for TPUEstimator.
@@ -331,7 +323,7 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
       d = d.shuffle(buffer_size=100)
     else:
       d = tf.data.TFRecordDataset(input_files)
-    d = d.map(lambda record: decode_record(record, spec),
+    d = d.map(lambda record: input_pipeline.decode_record(record, spec),
               num_parallel_calls=num_cpu_threads)
     d = d.batch(batch_size, drop_remainder=True)
     return d.prefetch(tf.data.experimental.AUTOTUNE)

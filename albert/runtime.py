@@ -25,8 +25,10 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import json
 import logging
 import os
+import re
 import time
 import types
 
@@ -192,7 +194,9 @@ def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
       params=params,
       train_batch_size=train_batch_size,
       eval_batch_size=eval_batch_size,
-      predict_batch_size=predict_batch_size)
+      predict_batch_size=predict_batch_size,
+      # SavedModels are exported for CPU/GPU serving.
+      export_to_tpu=False)
 
 
 class CheckpointMismatchError(ValueError):
@@ -453,3 +457,159 @@ def check_output_dir_writable(output_dir):
     tf.gfile.Remove(probe)
   except (tf.errors.OpError, OSError) as e:
     raise ValueError("output_dir %s is not writable: %s" % (output_dir, e))
+
+
+BEST_CHECKPOINT_NAME = "model.ckpt-best"
+
+
+def checkpoint_step(path):
+  """model.ckpt-1200 -> 1200 (None for names without a step)."""
+  m = re.search(r"-(\d+)$", path)
+  return int(m.group(1)) if m else None
+
+
+def list_checkpoints(output_dir):
+  """Checkpoints kept in output_dir, oldest first (model.ckpt-best aside)."""
+  state = tf.train.get_checkpoint_state(output_dir)
+  if state is None:
+    return []
+  paths = []
+  for path in state.all_model_checkpoint_paths:
+    if not os.path.isabs(path) and "://" not in path:
+      path = os.path.join(output_dir, path)
+    if checkpoint_step(path) is not None and tf.gfile.Exists(path + ".index"):
+      paths.append(path)
+  return sorted(set(paths), key=checkpoint_step)
+
+
+def copy_checkpoint(source, target):
+  """Copies a checkpoint's files (source.* -> target.*), each atomically."""
+  for path in tf.gfile.Glob(source + ".*"):
+    suffix = path[len(source):]
+    tmp = "%s%s.tmp-%d" % (target, suffix, os.getpid())
+    tf.gfile.Copy(path, tmp, overwrite=True)
+    tf.gfile.Rename(tmp, target + suffix, overwrite=True)
+
+
+def best_or_latest_checkpoint(output_dir):
+  """output_dir/model.ckpt-best if present, else the latest, else None."""
+  best = os.path.join(output_dir, BEST_CHECKPOINT_NAME)
+  if tf.gfile.Exists(best + ".index"):
+    return best
+  return tf.train.latest_checkpoint(output_dir)
+
+
+def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
+                         higher_is_better=True, extra_results=None,
+                         name=None):
+  """Evaluates every kept checkpoint once and keeps the best one.
+
+  Each checkpoint not evaluated before (oldest first) is evaluated and its
+  results appended to eval_results.txt as a block of `key = value` lines,
+  as the released scripts wrote them. The best checkpoint by `key_name` is
+  copied to model.ckpt-best.* and described in best_checkpoint.txt. It
+  never waits for checkpoints that are not there.
+
+  Args:
+    estimator: the estimator (its model_dir is output_dir).
+    input_fn: eval input_fn.
+    steps: eval steps, or None for the whole input.
+    output_dir: model_dir holding the checkpoints.
+    key_name: metric that decides the best checkpoint.
+    higher_is_better: direction of key_name.
+    extra_results: (optional) dict added to every results block.
+    name: (optional) a second eval set (e.g. "mismatched"): its results go
+      to eval_results_<name>.txt and best_checkpoint_<name>.txt, and it
+      does not replace model.ckpt-best.
+
+  Returns:
+    (results_by_step, best): dict of global step to results dict, and the
+    best results dict (with "checkpoint").
+
+  Raises:
+    ValueError: output_dir has no checkpoint.
+  """
+  suffix = "_" + name if name else ""
+  results_path = os.path.join(output_dir, "eval_results%s.txt" % suffix)
+  history_path = os.path.join(output_dir, "eval_history%s.json" % suffix)
+  best_path = os.path.join(output_dir, "best_checkpoint%s.txt" % suffix)
+  checkpoints = list_checkpoints(output_dir)
+  if not checkpoints:
+    raise ValueError("output_dir %s has no checkpoint to evaluate; train "
+                     "first (--do_train) or point --output_dir at a trained "
+                     "model" % output_dir)
+  history = {}
+  if tf.gfile.Exists(history_path):
+    with tf.gfile.GFile(history_path) as f:
+      history = {int(step): result for step, result in json.load(f).items()}
+
+  for path in checkpoints:
+    step = checkpoint_step(path)
+    if step in history:
+      continue
+    result = estimator.evaluate(input_fn=input_fn, steps=steps,
+                                checkpoint_path=path, name=name)
+    result = {key: (int(value) if key == "global_step" else float(value))
+              for key, value in result.items()}
+    result.update(extra_results or {})
+    if key_name not in result:
+      raise ValueError("eval results have no %r to pick the best checkpoint "
+                       "by; they have %s" % (key_name, sorted(result)))
+    log_progress("checkpoint %s: %s = %.4f", os.path.basename(path),
+                 key_name, result[key_name])
+    history[step] = dict(result, checkpoint=path)
+    write_results(results_path, result, append=True)
+    atomic_write_text(history_path, json.dumps(
+        {str(k): v for k, v in history.items()}, indent=1, sort_keys=True))
+
+  pick = max if higher_is_better else min
+  best_step = pick(history, key=lambda s: (history[s][key_name], -s))
+  best = history[best_step]
+  best_lines = {"checkpoint": best["checkpoint"], "global_step": best_step,
+                key_name: best[key_name]}
+  previous = None
+  if tf.gfile.Exists(best_path):
+    with tf.gfile.GFile(best_path) as f:
+      previous = f.read()
+  write_results(best_path, best_lines)
+  with tf.gfile.GFile(best_path) as f:
+    changed = f.read() != previous
+  if not name and (changed or not tf.gfile.Exists(
+      os.path.join(output_dir, BEST_CHECKPOINT_NAME + ".index"))):
+    if tf.gfile.Exists(best["checkpoint"] + ".index"):
+      copy_checkpoint(best["checkpoint"],
+                      os.path.join(output_dir, BEST_CHECKPOINT_NAME))
+  log_progress("best checkpoint: step %d, %s = %.4f", best_step, key_name,
+               best[key_name])
+  return history, best
+
+
+def export_saved_model(estimator, export_dir, max_seq_length,
+                       checkpoint_path=None):
+  """Exports a SavedModel taking input_ids, input_mask and segment_ids.
+
+  The model_fn's PREDICT spec defines the outputs (its predictions dict or
+  export_outputs); features other than the three inputs are absent.
+
+  Args:
+    estimator: the trained estimator.
+    export_dir: base directory; the export goes into a timestamped
+      subdirectory (written under a temporary name by the estimator).
+    max_seq_length: S of the int32 [None, S] inputs.
+    checkpoint_path: (optional) checkpoint to export; default the latest.
+
+  Returns:
+    The path of the exported SavedModel (str).
+  """
+  def serving_input_receiver_fn():
+    features = {
+        name: tf.placeholder(tf.int32, [None, max_seq_length], name=name)
+        for name in ("input_ids", "input_mask", "segment_ids")}
+    return tf.estimator.export.ServingInputReceiver(features, features)
+
+  path = estimator.export_saved_model(export_dir, serving_input_receiver_fn,
+                                      checkpoint_path=checkpoint_path)
+  if isinstance(path, bytes):
+    path = path.decode("utf-8")
+  log_progress("exported SavedModel to %s", path)
+  return path

@@ -1,0 +1,151 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The encoder and vocabulary every fine-tuning task starts from.
+
+Either an `AlbertModel` built from a config (initialised later from
+`init_checkpoint`) or a TF1 Hub module with the released "tokens" and
+"tokenization_info" signatures. GLUE, SQuAD and RACE all come through here.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import tensorflow.compat.v1 as tf
+
+from albert import modeling
+from albert import tokenization
+
+
+def _hub():
+  # Imported lazily: only hub users pay for tensorflow_hub's import.
+  import tensorflow_hub as hub  # pylint: disable=g-import-not-at-top
+  return hub
+
+
+def create_albert(albert_config,
+                  is_training,
+                  input_ids,
+                  input_mask,
+                  segment_ids,
+                  use_one_hot_embeddings,
+                  use_einsum=True,
+                  hub_module=None):
+  """Builds the ALBERT encoder for fine-tuning.
+
+  Args:
+    albert_config: `AlbertConfig` (unused with a hub module).
+    is_training: enables dropout (and the hub module's "train" tag).
+    input_ids: int32 Tensor [B, S].
+    input_mask: int32 Tensor [B, S].
+    segment_ids: int32 Tensor [B, S].
+    use_one_hot_embeddings: one-hot embedding lookups (TPU).
+    use_einsum: einsum or matmul-only dense layers.
+    hub_module: (optional) TF-Hub module handle or local path.
+
+  Returns:
+    (pooled_output [B, H], sequence_output [B, S, H]).
+  """
+  if hub_module:
+    tags = {"train"} if is_training else set()
+    module = _hub().Module(hub_module, tags=tags, trainable=True)
+    outputs = module(
+        inputs=dict(input_ids=input_ids, input_mask=input_mask,
+                    segment_ids=segment_ids),
+        signature="tokens",
+        as_dict=True)
+    return (outputs["pooled_output"], outputs["sequence_output"])
+  model = modeling.AlbertModel(
+      config=albert_config,
+      is_training=is_training,
+      input_ids=input_ids,
+      input_mask=input_mask,
+      token_type_ids=segment_ids,
+      use_one_hot_embeddings=use_one_hot_embeddings,
+      use_einsum=use_einsum)
+  return (model.get_pooled_output(), model.get_sequence_output())
+
+
+def create_vocab(vocab_file, do_lower_case, spm_model_file, hub_module):
+  """The tokenizer: from vocab/spm files, or the hub module's own.
+
+  Args:
+    vocab_file: WordPiece vocab.txt (used when no spm_model_file).
+    do_lower_case: lower-case input (ignored with a hub module, which says
+      itself whether it was trained lower-cased).
+    spm_model_file: sentencepiece model.
+    hub_module: (optional) TF-Hub module handle or local path.
+
+  Returns:
+    `tokenization.FullTokenizer`.
+  """
+  if hub_module:
+    use_spm = bool(spm_model_file) or not vocab_file
+    return tokenization.FullTokenizer.from_hub_module(hub_module,
+                                                      use_spm=use_spm)
+  return tokenization.FullTokenizer.from_scratch(
+      vocab_file=vocab_file, do_lower_case=do_lower_case,
+      spm_model_file=spm_model_file)
+
+
+def check_init_source(init_checkpoint, hub_module, what):
+  """Validates where the encoder's weights come from.
+
+  Args:
+    init_checkpoint: --init_checkpoint value.
+    hub_module: --albert_hub_module_handle value.
+    what: the job, for messages (e.g. "run_classifier MRPC").
+
+  Returns:
+    None, or a note for the results file when training starts from random
+    weights (neither source given).
+
+  Raises:
+    ValueError: both sources were given.
+  """
+  if init_checkpoint and hub_module:
+    raise ValueError(
+        "Give either --init_checkpoint or --albert_hub_module_handle, not "
+        "both (got %s and %s)" % (init_checkpoint, hub_module))
+  if init_checkpoint or hub_module:
+    return None
+  tf.logging.warning(
+      "*** %s: neither --init_checkpoint nor --albert_hub_module_handle was "
+      "given, so the encoder starts from RANDOM weights. Results will be "
+      "far below a pretrained model's. ***", what)
+  return ("random initialisation: no init_checkpoint or "
+          "albert_hub_module_handle was given")
+
+
+def check_vocab_matches_config(tokenizer, albert_config, source):
+  """Fails when the tokenizer's ids do not fit the config's embedding table.
+
+  Args:
+    tokenizer: `tokenization.FullTokenizer`.
+    albert_config: `AlbertConfig`.
+    source: what the vocabulary came from, for the message.
+
+  Raises:
+    ValueError: the vocabulary size differs from config.vocab_size.
+  """
+  if tokenizer.sp_model is not None:
+    size = tokenizer.sp_model.GetPieceSize()
+  else:
+    size = max(tokenizer.vocab.values()) + 1 if tokenizer.vocab else 0
+  if size != albert_config.vocab_size:
+    raise ValueError(
+        "The vocabulary %s has %d ids but the config's vocab_size is %d; "
+        "the tokenizer and the model do not belong together" %
+        (source, size, albert_config.vocab_size))

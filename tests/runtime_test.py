@@ -1,0 +1,234 @@
+# coding=utf-8
+"""Tests for the shared plumbing: runtime, input_pipeline, fine_tuning_utils."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from albert import fine_tuning_utils
+from albert import input_pipeline
+from albert import modeling
+from albert import runtime
+from albert import tokenization
+
+tf.disable_v2_behavior()
+
+SEQ = 4
+
+
+def write_regression_records(path, n, seed):
+  """y = sum(input_ids) / 10: a target a linear model learns exactly."""
+  rng = np.random.RandomState(seed)
+  examples = []
+  for _ in range(n):
+    ids = rng.randint(0, 10, size=SEQ)
+    features = {
+        "input_ids": input_pipeline.int64_feature(ids),
+        "input_mask": input_pipeline.int64_feature([1] * SEQ),
+        "segment_ids": input_pipeline.int64_feature([0] * SEQ),
+        "label": input_pipeline.float_feature([ids.sum() / 10.0]),
+    }
+    examples.append(tf.train.Example(
+        features=tf.train.Features(feature=features)).SerializeToString())
+  return input_pipeline.write_examples(path, examples, key={"seed": seed})
+
+
+SPEC = {
+    "input_ids": tf.FixedLenFeature([SEQ], tf.int64),
+    "input_mask": tf.FixedLenFeature([SEQ], tf.int64),
+    "segment_ids": tf.FixedLenFeature([SEQ], tf.int64),
+    "label": tf.FixedLenFeature([1], tf.float32),
+}
+
+
+def linear_model_fn(features, labels, mode, params):
+  """A linear regressor over the ids, as a TPUEstimator model_fn."""
+  del labels, params
+  x = tf.cast(features["input_ids"], tf.float32)  # [B, S]
+  w = tf.get_variable("w", [SEQ, 1], initializer=tf.zeros_initializer())
+  prediction = tf.matmul(x, w)  # [B, 1]
+  if mode == tf.estimator.ModeKeys.PREDICT:
+    return tf.estimator.tpu.TPUEstimatorSpec(
+        mode=mode, predictions={"score": tf.squeeze(prediction, 1)})
+  loss = tf.reduce_mean(tf.square(prediction - features["label"]))
+  if mode == tf.estimator.ModeKeys.TRAIN:
+    step = tf.train.get_or_create_global_step()
+    train_op = tf.group(
+        tf.train.GradientDescentOptimizer(0.003).minimize(loss),
+        step.assign_add(1))
+    return tf.estimator.tpu.TPUEstimatorSpec(mode=mode, loss=loss,
+                                             train_op=train_op)
+
+  def metric_fn(prediction, label):
+    return {"eval_mse": tf.metrics.mean_squared_error(label, prediction)}
+  return tf.estimator.tpu.TPUEstimatorSpec(
+      mode=mode, loss=loss,
+      eval_metrics=(metric_fn, [prediction, features["label"]]))
+
+
+def make_estimator(output_dir, save_every):
+  config = runtime.make_run_config(output_dir, save_checkpoints_steps=save_every,
+                                   iterations_per_loop=save_every,
+                                   keep_checkpoint_max=10)
+  return runtime.make_estimator(linear_model_fn, config, use_tpu=False,
+                                train_batch_size=8, eval_batch_size=8,
+                                predict_batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("records") / "data.tf_record")
+  assert write_regression_records(path, 64, seed=0) == 64
+  return path
+
+
+def test_write_examples_is_atomic_and_describes_its_key(tmp_path):
+  path = str(tmp_path / "cache" / "x.tf_record")
+
+  def failing():
+    yield b"one"
+    raise RuntimeError("interrupted")
+
+  with pytest.raises(RuntimeError):
+    input_pipeline.write_examples(path, failing(), key={"a": 1})
+  assert os.listdir(tmp_path / "cache") == []
+  assert input_pipeline.write_examples(path, [b"x", b"y"], key={"a": 1}) == 2
+  assert sorted(os.listdir(tmp_path / "cache")) == ["x.tf_record",
+                                                    "x.tf_record.json"]
+  assert list(tf.io.tf_record_iterator(path)) == [b"x", b"y"]
+
+
+def test_cache_path_changes_with_every_key_field(tmp_path):
+  vocab = tmp_path / "v.txt"
+  vocab.write_text("a\nb\n")
+  key = {"task": "sst-2", "split": "train", "max_seq_length": 128,
+         "do_lower_case": True,
+         "vocab": input_pipeline.file_fingerprint(str(vocab))}
+  base = input_pipeline.cached_features_path("/c", "sst-2_train", key)
+  assert base == input_pipeline.cached_features_path("/c", "sst-2_train",
+                                                     dict(key))
+  assert os.path.basename(base).startswith("sst-2_train_")
+  for field, value in (("max_seq_length", 64), ("do_lower_case", False),
+                       ("split", "dev")):
+    assert input_pipeline.cached_features_path(
+        "/c", "sst-2_train", dict(key, **{field: value})) != base
+  vocab.write_text("a\nb\nc\n")  # the tokenizer file changed
+  changed = dict(key, vocab=input_pipeline.file_fingerprint(str(vocab)))
+  assert input_pipeline.cached_features_path("/c", "sst-2_train",
+                                             changed) != base
+
+
+def test_evaluate_checkpoints_appends_blocks_and_keeps_the_best(
+    records, tmp_path):
+  out = str(tmp_path / "model")
+  estimator = make_estimator(out, save_every=5)
+  train_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, True,
+                                                        True)
+  eval_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, False,
+                                                       True)
+  estimator.train(train_fn, max_steps=15)
+  history, best = runtime.evaluate_checkpoints(
+      estimator, eval_fn, None, out, "eval_mse", higher_is_better=False,
+      extra_results={"note": "x"})
+  # The estimator also saves the initial state as model.ckpt-0.
+  assert sorted(history) == [0, 5, 10, 15]
+  # Gradient descent on a convex loss: the last checkpoint is the best.
+  assert best["global_step"] == 15
+  assert best["eval_mse"] == min(h["eval_mse"] for h in history.values())
+  with open(os.path.join(out, "eval_results.txt")) as f:
+    text = f.read()
+  assert text.count("global_step = ") == len(history)
+  assert "note = x" in text and "eval_mse = " in text
+  with open(os.path.join(out, "best_checkpoint.txt")) as f:
+    best_file = dict(l.strip().split(" = ") for l in f if l.strip())
+  assert int(best_file["global_step"]) == 15
+  assert runtime.best_or_latest_checkpoint(out).endswith("model.ckpt-best")
+  np.testing.assert_allclose(
+      tf.train.load_variable(os.path.join(out, "model.ckpt-best"), "w"),
+      tf.train.load_variable(os.path.join(out, "model.ckpt-15"), "w"))
+
+  # A second call evaluates only new checkpoints.
+  estimator.train(train_fn, max_steps=20)
+  history2, best2 = runtime.evaluate_checkpoints(
+      estimator, eval_fn, None, out, "eval_mse", higher_is_better=False)
+  assert set(history2) - set(history) == {20}
+  assert best2["global_step"] == 20
+  with open(os.path.join(out, "eval_results.txt")) as f:
+    assert f.read().count("global_step = ") == len(history2)
+
+
+def test_evaluate_checkpoints_without_checkpoints_fails_at_once(records,
+                                                                tmp_path):
+  out = str(tmp_path / "empty")
+  eval_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, False,
+                                                       True)
+  with pytest.raises(ValueError, match="no checkpoint to evaluate"):
+    runtime.evaluate_checkpoints(make_estimator(out, 5), eval_fn, None, out,
+                                 "eval_mse")
+
+
+def test_export_saved_model_predicts_like_the_estimator(records, tmp_path):
+  out = str(tmp_path / "model")
+  estimator = make_estimator(out, save_every=10)
+  estimator.train(input_pipeline.file_based_input_fn_builder(
+      records, SPEC, True, True), max_steps=10)
+  path = runtime.export_saved_model(estimator, str(tmp_path / "export"),
+                                    SEQ)
+  ids = np.array([[1, 2, 3, 4], [9, 9, 0, 0]], np.int32)
+  with tf.Graph().as_default(), tf.Session() as sess:
+    meta = tf.saved_model.loader.load(sess, ["serve"], path)
+    signature = meta.signature_def["serving_default"]
+    feed = {signature.inputs[k].name: v for k, v in (
+        ("input_ids", ids), ("input_mask", np.ones_like(ids)),
+        ("segment_ids", np.zeros_like(ids)))}
+    exported = sess.run(signature.outputs["score"].name, feed)
+  w = tf.train.load_variable(out, "w")
+  np.testing.assert_allclose(exported, ids.dot(w)[:, 0], rtol=1e-5)
+  assert np.abs(exported).max() > 0  # trained, not the zero initialiser
+
+
+def test_check_init_source():
+  with pytest.raises(ValueError, match="either --init_checkpoint or "
+                                       "--albert_hub_module_handle"):
+    fine_tuning_utils.check_init_source("a.ckpt", "/hub", "job")
+  assert fine_tuning_utils.check_init_source("a.ckpt", None, "job") is None
+  assert fine_tuning_utils.check_init_source(None, "/hub", "job") is None
+  messages = []
+  original = tf.logging.warning
+  tf.logging.warning = lambda msg, *args: messages.append(msg % args)
+  try:
+    note = fine_tuning_utils.check_init_source(None, None, "GLUE MRPC")
+  finally:
+    tf.logging.warning = original
+  assert "random" in note
+  assert len(messages) == 1 and "GLUE MRPC" in messages[0]
+  assert "RANDOM" in messages[0]
+
+
+def test_check_vocab_matches_config(tmp_path):
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n")
+  tokenizer = tokenization.FullTokenizer(str(vocab))
+  fine_tuning_utils.check_vocab_matches_config(
+      tokenizer, modeling.AlbertConfig(vocab_size=6), "vocab.txt")
+  with pytest.raises(ValueError, match="vocab.txt has 6 ids but the "
+                                       "config's vocab_size is 30000"):
+    fine_tuning_utils.check_vocab_matches_config(
+        tokenizer, modeling.AlbertConfig(vocab_size=30000), "vocab.txt")
+
+
+def test_create_albert_builds_the_released_encoder():
+  config = modeling.AlbertConfig(vocab_size=20, embedding_size=8,
+                                 hidden_size=16, num_hidden_layers=2,
+                                 num_attention_heads=2, intermediate_size=32)
+  with tf.Graph().as_default():
+    ids = tf.constant([[1, 2, 3], [4, 5, 0]])
+    pooled, sequence = fine_tuning_utils.create_albert(
+        config, False, ids, tf.ones_like(ids), tf.zeros_like(ids),
+        use_one_hot_embeddings=False)
+    assert pooled.shape.as_list() == [2, 16]
+    assert sequence.shape.as_list() == [2, 3, 16]
+    names = {v.name for v in tf.global_variables()}
+    assert "bert/pooler/dense/kernel:0" in names
