@@ -1,0 +1,465 @@
+# coding=utf-8
+"""Tests for albert.run_classifier on tiny models and synthetic GLUE files.
+
+The pretrained model is a tiny released-style directory (sentencepiece
+model trained here, random checkpoint) from hub_fixtures; the tasks are
+learnable synthetic data written in the official GLUE layouts.
+"""
+
+import glob
+import os
+import random
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import classifier_utils_test
+import hub_fixtures
+from albert import classifier_utils
+from albert import run_classifier
+from albert import tokenization
+
+tf.disable_v2_behavior()
+
+SEQ = 24
+KEYWORD = "river"
+WORDS = ("the cat dog bird tree stone house city road ship star cloud rain "
+         "red green blue quick lazy happy model text word").split()
+
+
+def write_tsv(path, rows):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w", encoding="utf-8") as f:
+    for row in rows:
+      f.write("\t".join(str(x) for x in row) + "\n")
+
+
+def sentence(rng, with_keyword):
+  words = [rng.choice(WORDS) for _ in range(rng.randint(4, 7))]
+  if with_keyword:
+    words.insert(rng.randint(0, len(words)), KEYWORD)
+  return " ".join(words).capitalize() + " ."
+
+
+def write_sst2(root, seed=0, num_train=320, num_dev=64, num_test=40):
+  """SST-2 layout; label 1 iff the sentence mentions the keyword."""
+  rng = random.Random(seed)
+  def rows(n):
+    out = []
+    for _ in range(n):
+      label = rng.random() < 0.5
+      out.append((sentence(rng, label), int(label)))
+    return out
+  write_tsv(os.path.join(root, "SST-2", "train.tsv"),
+            [("sentence", "label")] + rows(num_train))
+  write_tsv(os.path.join(root, "SST-2", "dev.tsv"),
+            [("sentence", "label")] + rows(num_dev))
+  test = rows(num_test)
+  write_tsv(os.path.join(root, "SST-2", "test.tsv"),
+            [("index", "sentence")] + [(i, s) for i, (s, _) in
+                                       enumerate(test)])
+  return [label for _, label in test]
+
+
+A_WEIGHT, B_WEIGHT = 1.5, 3.0
+STSB_HEADER = ("index", "genre", "filename", "year", "old_index", "source1",
+               "source2", "sentence1", "sentence2", "score")
+
+
+def write_stsb(root, seed=1, num_train=320, num_dev=64, num_test=12):
+  """STS-B layout; the keyword adds 1.5 to the score in sentence1, 3 in 2."""
+  rng = random.Random(seed)
+  def rows(n, labeled=True):
+    out = []
+    for i in range(n):
+      in_a, in_b = rng.random() < 0.5, rng.random() < 0.5
+      row = [i, "main-captions", "MSRvid", "2012test", "%04d" % i, "none",
+             "none", sentence(rng, in_a), sentence(rng, in_b)]
+      if labeled:
+        row.append("%.3f" % (A_WEIGHT * in_a + B_WEIGHT * in_b))
+      out.append(row)
+    return out
+  write_tsv(os.path.join(root, "STS-B", "train.tsv"),
+            [STSB_HEADER] + rows(num_train))
+  write_tsv(os.path.join(root, "STS-B", "dev.tsv"),
+            [STSB_HEADER] + rows(num_dev))
+  write_tsv(os.path.join(root, "STS-B", "test.tsv"),
+            [STSB_HEADER[:9]] + rows(num_test, labeled=False))
+
+
+MNLI_HEADER = ("index", "promptID", "pairID", "genre", "s1_binary",
+               "s2_binary", "s1_parse", "s2_parse", "sentence1", "sentence2")
+MNLI_LABELS = ("contradiction", "entailment", "neutral")
+
+
+def write_mnli_and_ax(root, seed=2, n=24):
+  rng = random.Random(seed)
+  def rows(count, labels):
+    out = []
+    for i in range(count):
+      row = [i, "1", "1n", "fiction", "(", "(", "(", "(",
+             sentence(rng, False), sentence(rng, False)]
+      if labels:
+        gold = MNLI_LABELS[i % 3]
+        row += [gold] * labels
+      out.append(row)
+    return out
+  mnli = os.path.join(root, "MNLI")
+  write_tsv(os.path.join(mnli, "train.tsv"),
+            [MNLI_HEADER + ("label1", "gold_label")] + rows(n, 2))
+  dev_header = MNLI_HEADER + ("label1", "label2", "label3", "label4",
+                              "label5", "gold_label")
+  write_tsv(os.path.join(mnli, "dev_matched.tsv"), [dev_header] + rows(9, 6))
+  write_tsv(os.path.join(mnli, "dev_mismatched.tsv"),
+            [dev_header] + rows(6, 6))
+  write_tsv(os.path.join(mnli, "test_matched.tsv"), [MNLI_HEADER] + rows(7, 0))
+  write_tsv(os.path.join(mnli, "test_mismatched.tsv"),
+            [MNLI_HEADER] + rows(5, 0))
+  write_tsv(os.path.join(root, "diagnostic", "diagnostic.tsv"),
+            [("index", "sentence1", "sentence2")] +
+            [(i, sentence(rng, False), sentence(rng, True))
+             for i in range(4)])
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+  """A tiny released-style model: config, sentencepiece model, checkpoint."""
+  return hub_fixtures.make_tiny_albert_dir(
+      str(tmp_path_factory.mktemp("albert")), dropout_prob=0.0)
+
+
+@pytest.fixture(scope="module")
+def glue(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp("glue"))
+  test_labels = write_sst2(root)
+  write_stsb(root)
+  write_mnli_and_ax(root)
+  return root, test_labels
+
+
+def options_for(pretrained, data_dir, output_dir, **overrides):
+  values = dict(
+      task_name="SST-2", data_dir=data_dir, output_dir=output_dir,
+      albert_config_file=pretrained.config_file,
+      spm_model_file=pretrained.spm_model_file,
+      init_checkpoint=pretrained.init_checkpoint,
+      max_seq_length=SEQ, train_batch_size=16, eval_batch_size=16,
+      predict_batch_size=16, learning_rate=2e-3, train_step=150,
+      warmup_step=15, save_checkpoints_steps=50, iterations_per_loop=50,
+      keep_checkpoint_max=5, classifier_dropout_prob=0.0)
+  values.update(overrides)
+  return run_classifier.default_options(**values)
+
+
+def read_blocks(path):
+  """eval_results.txt -> list of dicts, one per checkpoint block."""
+  blocks, current = [], {}
+  with open(path) as f:
+    for line in f:
+      key, value = line.rstrip("\n").split(" = ", 1)
+      if key in current:
+        blocks.append(current)
+        current = {}
+      current[key] = value
+  if current:
+    blocks.append(current)
+  return blocks
+
+
+def read_tsv(path):
+  with open(path) as f:
+    return [line.rstrip("\n").split("\t") for line in f]
+
+
+@pytest.fixture(scope="module")
+def sst2_run(pretrained, glue, tmp_path_factory):
+  """Fine-tunes, evaluates, predicts and exports SST-2 once."""
+  data_dir, _ = glue
+  out = str(tmp_path_factory.mktemp("sst2"))
+  export_dir = str(tmp_path_factory.mktemp("sst2_export"))
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, do_train=True, do_eval=True,
+      do_predict=True, export_dir=export_dir))
+  return out, summary
+
+
+def test_sst2_learns_and_writes_eval_results(sst2_run):
+  out, summary = sst2_run
+  # The keyword decides the label; a tiny model finds it quickly.
+  assert summary["best"]["eval_accuracy"] > 0.9
+  blocks = read_blocks(os.path.join(out, "eval_results.txt"))
+  steps = [int(b["global_step"]) for b in blocks]
+  assert steps[-3:] == [50, 100, 150] and steps == sorted(set(steps))
+  for block in blocks:
+    assert {"eval_accuracy", "eval_loss", "global_step", "loss"} <= set(block)
+    assert 0.0 <= float(block["eval_accuracy"]) <= 1.0
+    assert "note" not in block  # Initialised from a checkpoint.
+  best_accuracy = max(float(b["eval_accuracy"]) for b in blocks)
+  assert summary["best"]["eval_accuracy"] == pytest.approx(best_accuracy)
+  with open(os.path.join(out, "best_checkpoint.txt")) as f:
+    best = dict(line.strip().split(" = ") for line in f if line.strip())
+  assert float(best["eval_accuracy"]) == pytest.approx(best_accuracy)
+  assert os.path.exists(os.path.join(out, "model.ckpt-best.index"))
+
+
+def test_sst2_predict_writes_the_submission_file(sst2_run, glue):
+  out, summary = sst2_run
+  _, test_labels = glue
+  path = os.path.join(out, "SST-2.tsv")
+  assert summary["submission_files"] == {"SST-2": path}
+  rows = read_tsv(path)
+  assert rows[0] == ["index", "prediction"]
+  assert [r[0] for r in rows[1:]] == [str(i) for i in range(len(test_labels))]
+  predicted = [r[1] for r in rows[1:]]
+  assert set(predicted) <= {"0", "1"}
+  correct = np.mean([p == str(t) for p, t in zip(predicted, test_labels)])
+  assert correct > 0.85
+  probabilities = read_tsv(os.path.join(out, "test_results_SST-2.tsv"))
+  assert probabilities[0] == ["index", "0", "1"]
+  assert len(probabilities) == len(rows)
+  for row, submitted in zip(probabilities[1:], predicted):
+    p = [float(x) for x in row[1:]]
+    assert sum(p) == pytest.approx(1.0, abs=1e-4)
+    assert str(int(np.argmax(p))) == submitted
+  assert not glob.glob(os.path.join(out, "*.tmp-*"))
+
+
+def test_saved_model_predicts_what_the_estimator_predicted(
+    sst2_run, pretrained, glue):
+  out, summary = sst2_run
+  data_dir, _ = glue
+  export_path = summary["export_path"]
+  assert os.path.exists(os.path.join(export_path, "saved_model.pb"))
+  tokenizer = tokenization.FullTokenizer(
+      None, spm_model_file=pretrained.spm_model_file)
+  processor = classifier_utils.get_processor("sst-2")
+  examples = processor.get_test_examples(data_dir)
+  features = classifier_utils.convert_examples_to_features(
+      examples, ["0", "1"], SEQ, tokenizer, "sst-2")
+  feed = {name: np.array([getattr(f, name) for f in features], np.int32)
+          for name in ("input_ids", "input_mask", "segment_ids")}
+  with tf.Graph().as_default(), tf.Session() as sess:
+    meta_graph = tf.saved_model.loader.load(sess, ["serve"], export_path)
+    signature = meta_graph.signature_def["serving_default"]
+    got = sess.run(
+        {k: v.name for k, v in signature.outputs.items()},
+        {signature.inputs[k].name: feed[k] for k in feed})
+  expected = np.array([[float(x) for x in row[1:]] for row in read_tsv(
+      os.path.join(out, "test_results_SST-2.tsv"))[1:]])
+  np.testing.assert_allclose(got["probabilities"], expected, atol=2e-5)
+  np.testing.assert_array_equal(got["predictions"], expected.argmax(-1))
+  assert "threshold" not in got
+
+
+def cache_files(directory, prefix):
+  return sorted(glob.glob(os.path.join(directory, prefix + "_*.tf_record")))
+
+
+def test_feature_cache_is_reused_and_invalidated(sst2_run, pretrained, glue):
+  out, _ = sst2_run
+  data_dir, _ = glue
+  dev_before = cache_files(out, "sst-2_dev")
+  assert len(dev_before) == 1
+  assert len(cache_files(out, "sst-2_train")) == 1
+  assert len(cache_files(out, "sst-2_test")) == 1
+  assert os.path.exists(dev_before[0] + ".json")
+  mtime = os.path.getmtime(dev_before[0])
+  blocks_before = read_blocks(os.path.join(out, "eval_results.txt"))
+  # Same flags: the cache is reused, and every checkpoint was evaluated
+  # already, so nothing is evaluated again.
+  run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True))
+  assert cache_files(out, "sst-2_dev") == dev_before
+  assert os.path.getmtime(dev_before[0]) == mtime
+  assert read_blocks(os.path.join(out, "eval_results.txt")) == blocks_before
+  # A changed max_seq_length or do_lower_case makes new features.
+  run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True,
+                                 max_seq_length=SEQ - 4))
+  assert len(cache_files(out, "sst-2_dev")) == 2
+  run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True,
+                                 do_lower_case=False))
+  assert len(cache_files(out, "sst-2_dev")) == 3
+  run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True,
+                                 do_lower_case=False))
+  assert len(cache_files(out, "sst-2_dev")) == 3
+  # So does an edited data file, even with the same size and mtime.
+  dev = os.path.join(data_dir, "SST-2", "dev.tsv")
+  stat = os.stat(dev)
+  with open(dev) as f:
+    text = f.read()
+  try:
+    with open(dev, "w") as f:
+      f.write(text.replace("\t1\n", "\t0\n", 1))
+    os.utime(dev, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True))
+    assert len(cache_files(out, "sst-2_dev")) == 4
+  finally:
+    with open(dev, "w") as f:
+      f.write(text)
+    os.utime(dev, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_stsb_regression_learns(pretrained, glue, tmp_path):
+  data_dir, _ = glue
+  out = str(tmp_path / "stsb")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, task_name="STS-B", do_train=True,
+      do_eval=True, do_predict=True, train_step=150,
+      save_checkpoints_steps=150, learning_rate=1e-3))
+  best = summary["best"]
+  assert sorted(summary["eval_history"]) == [0, 150]
+  assert best["global_step"] == 150
+  # 0.66 to 0.78 over repeated runs; the untrained model is near 0.
+  assert best["pearson"] > 0.5
+  assert best["spearman"] > 0.4
+  assert {"pearson", "spearman", "MSE", "eval_loss", "global_step"} <= set(
+      read_blocks(os.path.join(out, "eval_results.txt"))[-1])
+  assert "eval_accuracy" not in best
+  rows = read_tsv(os.path.join(out, "STS-B.tsv"))
+  assert rows[0] == ["index", "prediction"]
+  assert len(rows) == 13
+  scores = [float(r[1]) for r in rows[1:]]
+  assert all(-2.0 < s < 7.0 for s in scores)
+  assert len(set(scores)) > 1
+
+
+def test_mnli_matched_mismatched_and_ax(pretrained, glue, tmp_path):
+  data_dir, _ = glue
+  out = str(tmp_path / "mnli")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, task_name="MNLI", do_train=True,
+      do_eval=True, do_predict=True, train_step=4, save_checkpoints_steps=4))
+  assert sorted(summary["eval_history"]) == [0, 4]
+  assert sorted(summary["eval_history_mismatched"]) == [0, 4]
+  assert summary["best_mismatched"]["global_step"] in (0, 4)
+  matched = read_blocks(os.path.join(out, "eval_results.txt"))
+  mismatched = read_blocks(os.path.join(out, "eval_results_mismatched.txt"))
+  assert [b["global_step"] for b in matched] == ["0", "4"]
+  assert [b["global_step"] for b in mismatched] == ["0", "4"]
+  for name, count in (("MNLI-m", 7), ("MNLI-mm", 5), ("AX", 4)):
+    rows = read_tsv(os.path.join(out, name + ".tsv"))
+    assert rows[0] == ["index", "prediction"]
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(count)]
+    assert set(r[1] for r in rows[1:]) <= set(MNLI_LABELS)
+  # The AX task alone predicts the diagnostic set with an MNLI model.
+  os.remove(os.path.join(out, "AX.tsv"))
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, task_name="ax", do_predict=True))
+  assert list(summary["submission_files"]) == ["AX"]
+  assert len(read_tsv(os.path.join(out, "AX.tsv"))) == 5
+  with pytest.raises(ValueError, match="only a test set.*task_name=mnli"):
+    run_classifier.run(options_for(pretrained, data_dir, out,
+                                   task_name="ax", do_eval=True))
+
+
+def test_hub_module_fine_tunes(pretrained, glue, tmp_path):
+  data_dir, _ = glue
+  hub_dir = hub_fixtures.make_hub_module(pretrained.directory,
+                                         str(tmp_path / "hub"))
+  out = str(tmp_path / "out")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, albert_hub_module_handle=hub_dir,
+      init_checkpoint=None, albert_config_file=None, spm_model_file=None,
+      do_train=True, do_eval=True, train_step=100,
+      save_checkpoints_steps=100))
+  assert summary["best"]["eval_accuracy"] > 0.85
+  names = [name for name, _ in tf.train.list_variables(out)]
+  assert "output_weights" in names and "output_bias" in names
+  assert any(n.startswith("module/bert/") for n in names)
+
+
+def test_random_initialisation_is_noted(pretrained, glue, tmp_path,
+                                        caplog):
+  data_dir, _ = glue
+  out = str(tmp_path / "out")
+  run_classifier.run(options_for(
+      pretrained, data_dir, out, init_checkpoint=None, do_train=True,
+      do_eval=True, train_step=2, save_checkpoints_steps=2))
+  assert any("RANDOM" in r.getMessage() for r in caplog.records)
+  for block in read_blocks(os.path.join(out, "eval_results.txt")):
+    assert block["note"].startswith("random initialisation")
+
+
+def test_threshold_is_served_with_the_export(sst2_run, pretrained, glue,
+                                             tmp_path):
+  out, _ = sst2_run
+  data_dir, _ = glue
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, do_eval=True,
+      export_dir=str(tmp_path / "export"), threshold_to_export=0.25))
+  with tf.Graph().as_default(), tf.Session() as sess:
+    meta_graph = tf.saved_model.loader.load(sess, ["serve"],
+                                            summary["export_path"])
+    outputs = meta_graph.signature_def["serving_default"].outputs
+    assert sess.run(outputs["threshold"].name) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("task,labels,extra_metrics", [
+    ("CoLA", {"0", "1"}, {"matthew_corr"}),
+    ("MRPC", {"0", "1"}, {"eval_f1", "eval_precision", "eval_recall"}),
+    ("QQP", {"0", "1"}, {"eval_f1"}),
+    ("QNLI", {"entailment", "not_entailment"}, set()),
+    ("RTE", {"entailment", "not_entailment"}, set()),
+    ("WNLI", {"0", "1"}, set()),
+])
+def test_every_task_runs_end_to_end(task, labels, extra_metrics, pretrained,
+                                    tmp_path):
+  data_dir = str(tmp_path / "glue")
+  classifier_utils_test.write_glue_dir(data_dir)
+  out = str(tmp_path / "out")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, task_name=task, do_train=True, do_eval=True,
+      do_predict=True, train_step=1, save_checkpoints_steps=1,
+      train_batch_size=2))
+  block = read_blocks(os.path.join(out, "eval_results.txt"))[-1]
+  assert {"eval_accuracy", "eval_loss", "global_step"} | extra_metrics <= (
+      set(block))
+  name = run_classifier.SUBMISSION_NAMES[task.lower()]
+  assert list(summary["submission_files"]) == [name]
+  rows = read_tsv(os.path.join(out, name + ".tsv"))
+  test = classifier_utils.get_processor(task).get_test_examples(data_dir)
+  assert rows[0] == ["index", "prediction"]
+  assert [r[0] for r in rows[1:]] == [e.guid for e in test]
+  assert set(r[1] for r in rows[1:]) <= labels
+
+
+# Bad input -----------------------------------------------------------------
+
+
+def test_bad_inputs_fail_clearly_before_writing(pretrained, glue, tmp_path):
+  data_dir, _ = glue
+  out = str(tmp_path / "out")
+
+  def fails(match, **overrides):
+    values = dict(do_train=True, do_eval=True)
+    values.update(overrides)
+    with pytest.raises(ValueError, match=match):
+      run_classifier.run(options_for(pretrained, values.pop("data_dir",
+                                                            data_dir),
+                                     out, **values))
+    assert not glob.glob(os.path.join(out, "*.tf_record"))
+    assert not glob.glob(os.path.join(out, "*.index"))
+
+  fails("do_train.*do_eval.*do_predict", do_train=False, do_eval=False)
+  fails(r"Unknown task_name 'sst'.*cola.*sst-2", task_name="sst")
+  fails(r"task directory not found: .*empty.*SST-2",
+        data_dir=str(tmp_path / "empty"))
+  partial = tmp_path / "partial"
+  os.makedirs(str(partial / "SST-2"))
+  (partial / "SST-2" / "train.tsv").write_text("sentence\tlabel\na b\t1\n")
+  fails(r"SST-2 file not found: .*partial/SST-2/dev\.tsv",
+        data_dir=str(partial))
+  fails(r"either --init_checkpoint or --albert_hub_module_handle",
+        albert_hub_module_handle=str(tmp_path))
+  fails(r"max_seq_length=80 .*max_position_embeddings=64",
+        max_seq_length=80)
+  big = tmp_path / "big_vocab.json"
+  big.write_text(open(pretrained.config_file).read().replace(
+      '"vocab_size": %d' % pretrained.config.vocab_size,
+      '"vocab_size": 999'))
+  fails(r"has %d ids but the config's vocab_size is 999" %
+        pretrained.config.vocab_size, albert_config_file=str(big))
+  fails(r"has no checkpoint to evaluate", do_train=False)
+  fails(r"has no checkpoint to predict", do_train=False, do_eval=False,
+        do_predict=True)
+  fails(r"unknown option.*no_such_flag", no_such_flag=1)
