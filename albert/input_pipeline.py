@@ -46,9 +46,14 @@ def file_fingerprint(path):
   """Identifies a file's version: path, size and modification time."""
   if not path:
     return None
-  stat = tf.io.gfile.stat(path)
-  return {"path": os.path.abspath(path) if "://" not in path else path,
-          "size": stat.length, "mtime_nsec": stat.mtime_nsec}
+  if "://" in path:
+    stat = tf.io.gfile.stat(path)
+    return {"path": path, "size": stat.length, "mtime_nsec": stat.mtime_nsec}
+  # os.stat, not gfile: gfile's local mtime has whole-second resolution, so
+  # a same-size edit within a second would look unchanged.
+  stat = os.stat(path)
+  return {"path": os.path.abspath(path), "size": stat.st_size,
+          "mtime_nsec": stat.st_mtime_ns}
 
 
 def cached_features_path(cache_dir, name, key):

@@ -441,17 +441,8 @@ def run(options):
   if options.do_train:
     iterations_per_loop = min(iterations_per_loop,
                               options.save_checkpoints_steps)
-  run_config = runtime.make_run_config(
-      output_dir=options.output_dir,
-      use_tpu=options.use_tpu,
-      tpu_name=options.tpu_name,
-      tpu_zone=options.tpu_zone,
-      gcp_project=options.gcp_project,
-      master=options.master,
-      num_tpu_cores=options.num_tpu_cores,
-      iterations_per_loop=iterations_per_loop,
-      save_checkpoints_steps=options.save_checkpoints_steps,
-      keep_checkpoint_max=options.keep_checkpoint_max)
+  run_config = runtime.run_config_from_options(
+      options, iterations_per_loop=iterations_per_loop)
   estimator = runtime.make_estimator(
       model_fn, run_config, use_tpu=options.use_tpu,
       train_batch_size=options.train_batch_size,

@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 import types
 
@@ -54,13 +55,20 @@ def define_flags(specs):
   Returns:
     dict of flag name to this caller's default, for `options`.
   """
+  # Attribute the flags to the calling script, as absl would have, so that
+  # `python -m albert.run_x --help` lists them (absl shows the main
+  # module's flags, and names the main module after sys.argv[0]).
+  module_name = sys._getframe(1).f_globals.get("__name__")  # pylint: disable=protected-access
+  if module_name == "__main__":
+    module_name = sys.argv[0]
   defaults = {}
   for spec in specs:
     kind, name, default, help_text = spec[:4]
     extra = spec[4] if len(spec) > 4 else {}
     if name not in flags.FLAGS:
       getattr(flags, "DEFINE_" + kind)(
-          name=name, default=default, help=help_text, **extra)
+          name=name, default=default, help=help_text,
+          module_name=module_name, **extra)
     defaults[name] = default
   return defaults
 
@@ -89,6 +97,9 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000):
       ("integer", "save_checkpoints_steps", save_checkpoints_steps,
        "How often to save the model checkpoint."),
       ("integer", "keep_checkpoint_max", 5, "How many checkpoints to keep."),
+      ("integer", "random_seed", None,
+       "Graph-level random seed (initialisation of new variables, dropout, "
+       "input shuffling) for reproducible runs; unset: a fresh seed."),
   ]
 
 
@@ -120,7 +131,8 @@ def make_run_config(output_dir,
                     iterations_per_loop=1000,
                     save_checkpoints_steps=1000,
                     keep_checkpoint_max=5,
-                    log_step_count_steps=None):
+                    log_step_count_steps=None,
+                    random_seed=None):
   """A `tf.estimator.tpu.RunConfig` for TPU, or for CPU/GPU when not use_tpu.
 
   Args:
@@ -134,6 +146,7 @@ def make_run_config(output_dir,
     keep_checkpoint_max: checkpoints kept.
     log_step_count_steps: how often the estimator logs steps/s; defaults to
       iterations_per_loop.
+    random_seed: (optional) graph-level seed, for reproducible runs.
 
   Returns:
     `tf.estimator.tpu.RunConfig`.
@@ -150,15 +163,21 @@ def make_run_config(output_dir,
       save_checkpoints_steps=save_checkpoints_steps,
       keep_checkpoint_max=keep_checkpoint_max,
       log_step_count_steps=log_step_count_steps or iterations_per_loop,
+      tf_random_seed=random_seed,
       tpu_config=tf.estimator.tpu.TPUConfig(
           iterations_per_loop=iterations_per_loop,
           num_shards=num_tpu_cores,
           per_host_input_for_training=is_per_host))
 
 
-def run_config_from_options(f):
-  """`make_run_config` from an object with the run flags as attributes."""
-  return make_run_config(
+def run_config_from_options(f, **overrides):
+  """`make_run_config` from an object with the run flags as attributes.
+
+  Args:
+    f: FLAGS or an `options(...)` object.
+    **overrides: make_run_config arguments that replace the flag values.
+  """
+  values = dict(
       output_dir=f.output_dir,
       use_tpu=f.use_tpu,
       tpu_name=f.tpu_name,
@@ -168,7 +187,10 @@ def run_config_from_options(f):
       num_tpu_cores=f.num_tpu_cores,
       iterations_per_loop=f.iterations_per_loop,
       save_checkpoints_steps=f.save_checkpoints_steps,
-      keep_checkpoint_max=f.keep_checkpoint_max)
+      keep_checkpoint_max=f.keep_checkpoint_max,
+      random_seed=f.random_seed)
+  values.update(overrides)
+  return make_run_config(**values)
 
 
 def make_estimator(model_fn, run_config, use_tpu, train_batch_size,

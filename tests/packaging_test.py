@@ -93,3 +93,22 @@ def test_import_fails_without_tensorflow(tmp_path):
   assert proc.returncode != 0
   last_line = proc.stderr.strip().splitlines()[-1]
   assert last_line.startswith("ImportError: albert needs TensorFlow 2.15")
+
+
+@pytest.mark.parametrize("module,flags", [
+    ("albert.run_pretraining", ["--albert_config_file", "--use_tpu",
+                                "--num_train_steps"]),
+    ("albert.run_classifier", ["--task_name", "--use_tpu",
+                               "--classifier_dropout_prob"]),
+    ("albert.export_to_tfhub", ["--albert_directory", "--export_path"]),
+    ("albert.create_pretraining_data", ["--input_file", "--dupe_factor",
+                                        "--num_workers"]),
+])
+def test_cli_help_lists_the_scripts_flags(module, flags):
+  """--help shows the main module's flags; shared definitions must count."""
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  proc = subprocess.run([sys.executable, "-m", module, "--help"], env=env,
+                        capture_output=True, text=True, timeout=120)
+  listed = (proc.stdout + proc.stderr).replace("--[no]", "--")
+  for flag in flags:
+    assert flag in listed, (module, flag)

@@ -147,7 +147,10 @@ def options_for(pretrained, data_dir, output_dir, **overrides):
       max_seq_length=SEQ, train_batch_size=16, eval_batch_size=16,
       predict_batch_size=16, learning_rate=2e-3, train_step=150,
       warmup_step=15, save_checkpoints_steps=50, iterations_per_loop=50,
-      keep_checkpoint_max=5, classifier_dropout_prob=0.0)
+      keep_checkpoint_max=5, classifier_dropout_prob=0.0,
+      # Fixed so that the learning assertions cannot flake on an unlucky
+      # initialisation (a random seed stalled SST-2 once in a few dozen runs).
+      random_seed=1)
   values.update(overrides)
   return run_classifier.default_options(**values)
 
