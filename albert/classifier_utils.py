@@ -982,14 +982,9 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps,
           use_tpu, optimizer)
-      hooks = []
-      if not use_tpu:
-        hooks.append(runtime.ThroughputHook(
-            params["batch_size"], num_train_steps, log_every_n_steps,
-            loss=total_loss))
-      return tf.estimator.tpu.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, train_op=train_op,
-          training_hooks=hooks, scaffold_fn=scaffold_fn)
+      return runtime.train_spec(total_loss, train_op, params["batch_size"],
+                                num_train_steps, use_tpu, log_every_n_steps,
+                                scaffold_fn)
     if mode == tf.estimator.ModeKeys.EVAL:
       eval_metrics = (metric_fn_for(task_name),
                       [per_example_loss, label_ids, logits, is_real_example])

@@ -119,10 +119,9 @@ def get_mlm_logits(input_tensor, albert_config, mlm_positions,
                    output_weights):
   """The released masked-LM head, returning logits instead of a loss.
 
-  Built from the same pieces as `pretraining.get_masked_lm_output`, under
-  the same variable names, so a pretraining checkpoint's head loads:
-  a dense layer to E (cls/predictions/transform/dense) with the config's
-  activation, LayerNorm, then the tied word-embedding decoder plus
+  The same head (and variable names) as pretraining uses, so a pretraining
+  checkpoint's head loads: a dense layer to E with the config's activation,
+  LayerNorm, then the tied word-embedding decoder plus
   cls/predictions/output_bias.
 
   Args:
@@ -134,24 +133,8 @@ def get_mlm_logits(input_tensor, albert_config, mlm_positions,
   Returns:
     float Tensor [B * P, V] of logits.
   """
-  input_tensor = pretraining.gather_indexes(input_tensor,
-                                            mlm_positions)  # [B*P, H]
-  with tf.variable_scope("cls/predictions"):
-    with tf.variable_scope("transform"):
-      input_tensor = modeling.dense(
-          input_tensor,
-          albert_config.embedding_size,
-          activation=modeling.get_activation(albert_config.hidden_act),
-          initializer=modeling.create_initializer(
-              albert_config.initializer_range),
-          name="dense")  # [B*P, E]
-      input_tensor = modeling.layer_norm(input_tensor)
-    output_bias = tf.get_variable(
-        "output_bias",
-        shape=[albert_config.vocab_size],
-        initializer=tf.zeros_initializer())
-    logits = tf.matmul(input_tensor, output_weights, transpose_b=True)
-    return tf.nn.bias_add(logits, output_bias)  # [B*P, V]
+  return pretraining.get_masked_lm_logits(albert_config, input_tensor,
+                                         output_weights, mlm_positions)
 
 
 def build_model_outputs(albert_config, inputs, is_training, use_einsum=True,

@@ -62,13 +62,47 @@ def gather_indexes(sequence_tensor, positions):
   return tf.gather(flat_sequence_tensor, flat_positions)
 
 
+def get_masked_lm_logits(albert_config, input_tensor, output_weights,
+                         positions):
+  """The masked-LM head: logits over the vocabulary at masked positions.
+
+  Hidden states at `positions` go through a dense layer to the embedding
+  width E and a LayerNorm, then are scored against the word embedding table
+  (tied decoder) plus a per-token output bias. The pretraining loss and the
+  hub module's "mlm" signature both use this, under the released names
+  cls/predictions/{transform/dense, transform/LayerNorm, output_bias}.
+
+  Args:
+    albert_config: `AlbertConfig`.
+    input_tensor: float Tensor [B, S, H], the encoder output.
+    output_weights: float Tensor [V, E], the word-embedding table.
+    positions: int Tensor [B, P] of masked positions.
+
+  Returns:
+    float Tensor [B * P, V] of logits.
+  """
+  input_tensor = gather_indexes(input_tensor, positions)  # [B*P, H]
+  with tf.variable_scope("cls/predictions"):
+    with tf.variable_scope("transform"):
+      input_tensor = modeling.dense(
+          input_tensor,
+          albert_config.embedding_size,
+          activation=modeling.get_activation(albert_config.hidden_act),
+          initializer=modeling.create_initializer(
+              albert_config.initializer_range),
+          name="dense")  # [B*P, E]
+      input_tensor = modeling.layer_norm(input_tensor)
+    output_bias = tf.get_variable(
+        "output_bias",
+        shape=[albert_config.vocab_size],
+        initializer=tf.zeros_initializer())
+    logits = tf.matmul(input_tensor, output_weights, transpose_b=True)
+    return tf.nn.bias_add(logits, output_bias)  # [B*P, V]
+
+
 def get_masked_lm_output(albert_config, input_tensor, output_weights,
                          positions, label_ids, label_weights):
   """The masked-LM head and its loss.
-
-  Hidden states at the masked positions go through a dense layer to the
-  embedding width E and a LayerNorm, then are scored against the word
-  embedding table (tied decoder) plus a per-token output bias.
 
   Args:
     albert_config: `AlbertConfig`.
@@ -82,37 +116,19 @@ def get_masked_lm_output(albert_config, input_tensor, output_weights,
     (masked_lm_loss scalar, per-prediction loss [B * P],
      log_probs [B * P, V]).
   """
-  input_tensor = gather_indexes(input_tensor, positions)  # [B*P, H]
-
-  with tf.variable_scope("cls/predictions"):
-    with tf.variable_scope("transform"):
-      input_tensor = modeling.dense(
-          input_tensor,
-          albert_config.embedding_size,
-          activation=modeling.get_activation(albert_config.hidden_act),
-          initializer=modeling.create_initializer(
-              albert_config.initializer_range),
-          name="dense")  # [B*P, E]
-      input_tensor = modeling.layer_norm(input_tensor)
-
-    output_bias = tf.get_variable(
-        "output_bias",
-        shape=[albert_config.vocab_size],
-        initializer=tf.zeros_initializer())
-    logits = tf.matmul(input_tensor, output_weights, transpose_b=True)
-    logits = tf.nn.bias_add(logits, output_bias)  # [B*P, V]
-    log_probs = tf.nn.log_softmax(logits, axis=-1)
-
-    label_ids = tf.reshape(label_ids, [-1])
-    label_weights = tf.reshape(tf.cast(label_weights, tf.float32), [-1])
-    one_hot_labels = tf.one_hot(label_ids, depth=albert_config.vocab_size,
-                                dtype=tf.float32)
-    per_example_loss = -tf.reduce_sum(log_probs * one_hot_labels, axis=[-1])
-    # Padding predictions (weight 0) must not count; the epsilon keeps a
-    # batch without predictions finite.
-    numerator = tf.reduce_sum(label_weights * per_example_loss)
-    denominator = tf.reduce_sum(label_weights) + 1e-5
-    loss = numerator / denominator
+  logits = get_masked_lm_logits(albert_config, input_tensor, output_weights,
+                                positions)  # [B*P, V]
+  log_probs = tf.nn.log_softmax(logits, axis=-1)
+  label_ids = tf.reshape(label_ids, [-1])
+  label_weights = tf.reshape(tf.cast(label_weights, tf.float32), [-1])
+  one_hot_labels = tf.one_hot(label_ids, depth=albert_config.vocab_size,
+                              dtype=tf.float32)
+  per_example_loss = -tf.reduce_sum(log_probs * one_hot_labels, axis=[-1])
+  # Padding predictions (weight 0) must not count; the epsilon keeps a batch
+  # without predictions finite.
+  numerator = tf.reduce_sum(label_weights * per_example_loss)
+  denominator = tf.reduce_sum(label_weights) + 1e-5
+  loss = numerator / denominator
   return (loss, per_example_loss, log_probs)
 
 
@@ -252,14 +268,9 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps,
           use_tpu, optimizer, poly_power, start_warmup_step)
-      hooks = []
-      if not use_tpu:
-        hooks.append(runtime.ThroughputHook(
-            params["batch_size"], num_train_steps, log_every_n_steps,
-            loss=total_loss))
-      return tf.estimator.tpu.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, train_op=train_op,
-          training_hooks=hooks, scaffold_fn=scaffold_fn)
+      return runtime.train_spec(total_loss, train_op, params["batch_size"],
+                                num_train_steps, use_tpu, log_every_n_steps,
+                                scaffold_fn)
     if mode == tf.estimator.ModeKeys.EVAL:
       eval_metrics = (metric_fn, [
           masked_lm_example_loss, masked_lm_log_probs,

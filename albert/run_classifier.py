@@ -515,10 +515,7 @@ def run(options):
   return summary
 
 
-def main(_):
-  tf.logging.set_verbosity(tf.logging.INFO)
-  runtime.log_each_line_once()
-  run(FLAGS)
+main = runtime.cli_main(run)
 
 
 if __name__ == "__main__":

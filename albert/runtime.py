@@ -221,6 +221,47 @@ def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
       export_to_tpu=False)
 
 
+def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
+               log_every_n_steps=100, scaffold_fn=None):
+  """The TRAIN TPUEstimatorSpec every task returns.
+
+  On CPU/GPU it carries a `ThroughputHook` logging loss, examples/s and
+  ETA; on TPU the loss lives on the device and TPUEstimator logs rates.
+
+  Args:
+    loss: scalar loss tensor.
+    train_op: from `optimization.create_optimizer`.
+    batch_size: global batch size (params["batch_size"]).
+    num_train_steps: last step, for the ETA.
+    use_tpu: whether running on TPU.
+    log_every_n_steps: logging interval.
+    scaffold_fn: from `init_from_checkpoint`, on TPU.
+
+  Returns:
+    `tf.estimator.tpu.TPUEstimatorSpec`.
+  """
+  hooks = []
+  if not use_tpu:
+    hooks.append(ThroughputHook(batch_size, num_train_steps,
+                                log_every_n_steps, loss=loss))
+  return tf.estimator.tpu.TPUEstimatorSpec(
+      mode=tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=train_op,
+      training_hooks=hooks, scaffold_fn=scaffold_fn)
+
+
+def cli_main(run_fn):
+  """The absl `main` of a run_* script: INFO logs, each line once, run."""
+
+  def main(argv):
+    if len(argv) > 1:
+      raise ValueError("Unexpected arguments: %s" % " ".join(argv[1:]))
+    tf.logging.set_verbosity(tf.logging.INFO)
+    log_each_line_once()
+    run_fn(flags.FLAGS)
+
+  return main
+
+
 class CheckpointMismatchError(ValueError):
   """The init checkpoint does not fit the model (shapes, or nothing at all)."""
 
