@@ -16,7 +16,7 @@
 
 The platform check runs here, at import, so that a wrong Python or TensorFlow
 fails with one line saying what to install instead of an obscure error deep
-inside tf.estimator or tf.contrib lookups.
+inside tf.estimator lookups.
 """
 
 import sys

@@ -503,7 +503,7 @@ def dropout(input_tensor, dropout_prob):
 def layer_norm(input_tensor, name=None):
   """Layer normalization over the last axis, with variables beta and gamma.
 
-  Written out (rather than tf.contrib.layers.layer_norm) with the same
+  Written out (TF 2 has no contrib layer_norm any more) with the same
   variable names and epsilon (1e-12), so released checkpoints load.
 
   Args:

@@ -163,8 +163,7 @@ def run(options):
           input_files, options.max_seq_length,
           options.max_predictions_per_seq, is_training=False),
       steps=options.max_eval_steps)
-  result = {key: (int(value) if key == "global_step" else float(value))
-            for key, value in result.items()}
+  result = runtime.plain_results(result)
   tf.logging.info("***** Eval results *****")
   for key in sorted(result):
     tf.logging.info("  %s = %s", key, result[key])

@@ -562,6 +562,12 @@ def best_or_latest_checkpoint(output_dir):
   return tf.train.latest_checkpoint(output_dir)
 
 
+def plain_results(result):
+  """Estimator eval results as Python numbers (global_step an int)."""
+  return {key: (int(value) if key == "global_step" else float(value))
+          for key, value in result.items()}
+
+
 def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
                          higher_is_better=True, extra_results=None,
                          name=None):
@@ -610,10 +616,8 @@ def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
     step = checkpoint_step(path)
     if step in history:
       continue
-    result = estimator.evaluate(input_fn=input_fn, steps=steps,
-                                checkpoint_path=path, name=name)
-    result = {key: (int(value) if key == "global_step" else float(value))
-              for key, value in result.items()}
+    result = plain_results(estimator.evaluate(
+        input_fn=input_fn, steps=steps, checkpoint_path=path, name=name))
     result.update(extra_results or {})
     if key_name not in result:
       raise ValueError("eval results have no %r to pick the best checkpoint "

@@ -11,7 +11,9 @@ pick_python() {
   for candidate in "${PYTHON:-}" python3.11 python3.10 python3.9 python3; do
     [ -n "$candidate" ] || continue
     command -v "$candidate" >/dev/null 2>&1 || continue
-    if "$candidate" -c 'import sys; sys.exit(0 if (3, 9) <= sys.version_info[:2] <= (3, 11) else 1)'; then
+    # stderr hidden: a pyenv shim for a version that is not activated
+    # complains, and that only means "try the next one".
+    if "$candidate" -c 'import sys; sys.exit(0 if (3, 9) <= sys.version_info[:2] <= (3, 11) else 1)' 2>/dev/null; then
       echo "$candidate"
       return 0
     fi
