@@ -250,14 +250,26 @@ def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
 
 
 def cli_main(run_fn):
-  """The absl `main` of a run_* script: INFO logs, each line once, run."""
+  """The absl `main` of a run_* script: INFO logs, each line once, run.
+
+  Bad input raises ValueError with a message that names the flag or file
+  and what was expected; the CLI prints just that line and exits 1, since
+  a traceback would only bury it. ALBERT_TRACEBACK=1 shows the traceback.
+  """
 
   def main(argv):
-    if len(argv) > 1:
-      raise ValueError("Unexpected arguments: %s" % " ".join(argv[1:]))
-    tf.logging.set_verbosity(tf.logging.INFO)
-    log_each_line_once()
-    run_fn(flags.FLAGS)
+    program = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    try:
+      if len(argv) > 1:
+        raise ValueError("unexpected arguments: %s" % " ".join(argv[1:]))
+      tf.logging.set_verbosity(tf.logging.INFO)
+      log_each_line_once()
+      run_fn(flags.FLAGS)
+    except ValueError as e:
+      if os.environ.get("ALBERT_TRACEBACK"):
+        raise
+      sys.stderr.write("%s: error: %s\n" % (program, e))
+      sys.exit(1)
 
   return main
 

@@ -112,3 +112,26 @@ def test_cli_help_lists_the_scripts_flags(module, flags):
   listed = (proc.stdout + proc.stderr).replace("--[no]", "--")
   for flag in flags:
     assert flag in listed, (module, flag)
+
+
+def test_cli_bad_input_is_one_clear_line(tmp_path):
+  bad = tmp_path / "albert_config.json"
+  bad.write_text("{oops")
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  env.pop("ALBERT_TRACEBACK", None)
+  args = [sys.executable, "-m", "albert.run_pretraining",
+          "--input_file=%s" % (tmp_path / "none.tfrecord"),
+          "--output_dir=%s" % (tmp_path / "out"),
+          "--albert_config_file=%s" % bad, "--do_train"]
+  proc = subprocess.run(args, env=env, capture_output=True, text=True,
+                        timeout=120)
+  assert proc.returncode == 1
+  assert "Traceback" not in proc.stderr
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "run_pretraining: error: albert_config_file %s is not valid JSON: "
+      "Expecting property name enclosed in double quotes: line 1 column 2 "
+      "(char 1)" % bad)
+  env["ALBERT_TRACEBACK"] = "1"
+  proc = subprocess.run(args, env=env, capture_output=True, text=True,
+                        timeout=120)
+  assert proc.returncode != 0 and "Traceback" in proc.stderr
