@@ -156,13 +156,19 @@ def make_run_config(output_dir,
     tpu_cluster_resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
         tpu_name, zone=tpu_zone, project=gcp_project)
   is_per_host = tf.estimator.tpu.InputPipelineConfig.PER_HOST_V2
+  log_step_count_steps = log_step_count_steps or iterations_per_loop
+  if not use_tpu:
+    # TPUEstimator divides this interval by iterations_per_loop, because on
+    # TPU one session.run is a whole loop; on CPU/GPU it is one step, so
+    # undivided it would log examples/sec after every step.
+    log_step_count_steps *= iterations_per_loop
   return tf.estimator.tpu.RunConfig(
       cluster=tpu_cluster_resolver,
       master=master,
       model_dir=output_dir,
       save_checkpoints_steps=save_checkpoints_steps,
       keep_checkpoint_max=keep_checkpoint_max,
-      log_step_count_steps=log_step_count_steps or iterations_per_loop,
+      log_step_count_steps=log_step_count_steps,
       tf_random_seed=random_seed,
       tpu_config=tf.estimator.tpu.TPUConfig(
           iterations_per_loop=iterations_per_loop,

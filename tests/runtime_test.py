@@ -232,3 +232,33 @@ def test_create_albert_builds_the_released_encoder():
     assert sequence.shape.as_list() == [2, 3, 16]
     names = {v.name for v in tf.global_variables()}
     assert "bert/pooler/dense/kernel:0" in names
+
+
+def test_cpu_rate_logging_is_not_every_step(records, tmp_path):
+  """TPUEstimator's own examples/sec lines come every N steps on CPU too."""
+  import logging  # pylint: disable=g-import-not-at-top
+
+  class Count(logging.Handler):
+
+    def __init__(self):
+      super(Count, self).__init__()
+      self.lines = 0
+
+    def emit(self, record):
+      if "examples/sec" in record.getMessage():
+        self.lines += 1
+
+  counter = Count()
+  logger = logging.getLogger("tensorflow")
+  old_level = logger.level
+  logger.addHandler(counter)
+  logger.setLevel(logging.INFO)
+  try:
+    estimator = make_estimator(str(tmp_path / "model"), save_every=5)
+    estimator.train(input_pipeline.file_based_input_fn_builder(
+        records, SPEC, True, True), max_steps=20)
+  finally:
+    logger.removeHandler(counter)
+    logger.setLevel(old_level)
+  # Every 5 steps (iterations_per_loop) over 20 steps; every step was 20.
+  assert 1 <= counter.lines <= 5
