@@ -546,14 +546,14 @@ def default_options(**overrides):
 def main(_):
   # Deprecation notices and hub's own "exported to <temporary name>" line
   # would bury the summary; this package's warnings and all errors remain.
-  runtime.show_only_own_logs()
   absl_logging.set_verbosity(absl_logging.WARNING)
   tf.disable_v2_behavior()
-  try:
-    summary = run(FLAGS)
-  except ValueError as e:
-    # Bad inputs deserve one readable line, not a traceback.
-    raise SystemExit("error: %s" % e)
+  with runtime.show_only_own_logs():
+    try:
+      summary = run(FLAGS)
+    except ValueError as e:
+      # Bad inputs deserve one readable line, not a traceback.
+      raise SystemExit("error: %s" % e)
   print(format_summary(summary))
 
 

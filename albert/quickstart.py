@@ -138,15 +138,20 @@ def train_sentencepiece(text_path, model_prefix, vocab_size):
 
 
 def main(argv=None):
+  """Runs the quickstart; returns (start, end) eval results."""
   args = parse_args(sys.argv[1:] if argv is None else argv)
   # Imported here so `--help` answers without loading TensorFlow.
+  from albert import runtime  # pylint: disable=g-import-not-at-top
+  with runtime.show_only_own_logs():
+    return run_quickstart(args)
+
+
+def run_quickstart(args):
+  """The five stages; see the module docstring."""
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   from albert import create_pretraining_data  # pylint: disable=g-import-not-at-top
   from albert import run_pretraining  # pylint: disable=g-import-not-at-top
 
-  from albert import runtime  # pylint: disable=g-import-not-at-top
-
-  runtime.show_only_own_logs()
   tf.disable_v2_behavior()
   started = time.time()
   out = os.path.abspath(args.output_dir)

@@ -25,6 +25,7 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import contextlib
 import json
 import logging
 import os
@@ -412,17 +413,26 @@ class _OwnMessagesFilter(logging.Filter):
                     record.funcName == "log_progress")
 
 
+@contextlib.contextmanager
 def show_only_own_logs():
-  """Shows progress lines, our warnings and all errors; hides the rest.
+  """Within the block: progress lines, our warnings and all errors only.
 
   For the quickstart and other front ends meant to be read by a person:
   estimator config dumps and deprecation notices drown the progress lines.
+  The previous logging state comes back when the block ends, so calling a
+  front end as a library (e.g. from tests) leaves no global change behind.
   """
-  tf.logging.set_verbosity(tf.logging.INFO)
   logger = logging.getLogger("tensorflow")
-  if not any(isinstance(f, _OwnMessagesFilter) for f in logger.filters):
-    logger.addFilter(_OwnMessagesFilter())
+  previous_verbosity = tf.logging.get_verbosity()
+  own_filter = _OwnMessagesFilter()
+  tf.logging.set_verbosity(tf.logging.INFO)
+  logger.addFilter(own_filter)
   log_each_line_once()
+  try:
+    yield
+  finally:
+    logger.removeFilter(own_filter)
+    tf.logging.set_verbosity(previous_verbosity)
 
 
 def log_each_line_once():
@@ -453,20 +463,28 @@ class ThroughputHook(tf.train.SessionRunHook):
     self._first_step = None
     self._start_time = None
     self._global_step = None
+    self._step = None
 
   def begin(self):
     self._global_step = tf.train.get_global_step()
 
+  def after_create_session(self, session, coord):
+    # Read once and count runs from here: a global step fetched with the
+    # train op may be read before or after its increment. On CPU/GPU (the
+    # only place this hook is used) one run is one step.
+    self._step = int(session.run(self._global_step))
+
   def before_run(self, run_context):
-    fetches = {"step": self._global_step}
-    if self._loss is not None:
-      fetches["loss"] = self._loss
-    return tf.train.SessionRunArgs(fetches)
+    if self._loss is None:
+      return None
+    return tf.train.SessionRunArgs({"loss": self._loss})
 
   def after_run(self, run_context, run_values):
     now = time.time()
-    step = int(run_values.results["step"]) + 1  # value before the update
+    self._step += 1
+    step = self._step
     if self._last_step is None:
+      # The first step carries graph start-up; rates are timed from its end.
       self._last_step, self._last_time = step, now
       self._first_step, self._start_time = step, now
       return
@@ -474,7 +492,7 @@ class ThroughputHook(tf.train.SessionRunHook):
       return
     rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
     remaining = max(self._num_train_steps - step, 0) / max(rate, 1e-9)
-    loss = run_values.results.get("loss")
+    loss = (run_values.results or {}).get("loss")
     log_progress(
         "step %d/%d%s  %.2f steps/s  %.1f examples/s  ETA %s", step,
         self._num_train_steps,
@@ -486,10 +504,11 @@ class ThroughputHook(tf.train.SessionRunHook):
     if self._first_step is None or self._last_step == self._first_step:
       return
     elapsed = max(self._last_time - self._start_time, 1e-9)
-    steps = self._last_step - self._first_step
-    log_progress("trained %d steps in %s: %.1f examples/s", steps,
-                    format_seconds(elapsed),
-                    steps * self._batch_size / elapsed)
+    timed_steps = self._last_step - self._first_step
+    log_progress(
+        "trained %d steps (to step %d): %.1f examples/s over %s (the first "
+        "step, with start-up, untimed)", timed_steps + 1, self._last_step,
+        timed_steps * self._batch_size / elapsed, format_seconds(elapsed))
 
 
 def format_seconds(seconds):

@@ -262,3 +262,51 @@ def test_cpu_rate_logging_is_not_every_step(records, tmp_path):
     logger.setLevel(old_level)
   # Every 5 steps (iterations_per_loop) over 20 steps; every step was 20.
   assert 1 <= counter.lines <= 5
+
+
+def test_show_only_own_logs_filters_inside_and_restores_after():
+  import logging  # pylint: disable=g-import-not-at-top
+  seen = []
+
+  class Keep(logging.Handler):
+
+    def emit(self, record):
+      seen.append(record.getMessage())
+
+  logger = logging.getLogger("tensorflow")
+  handler = Keep()
+  logger.addHandler(handler)
+  before = tf.logging.get_verbosity()
+  try:
+    tf.logging.set_verbosity(tf.logging.INFO)
+    with runtime.show_only_own_logs():
+      tf.logging.info("foreign chatter")      # from this test file: hidden
+      runtime.log_progress("step %d", 7)       # a progress line: shown
+    tf.logging.info("after the block")        # filter gone again
+  finally:
+    logger.removeHandler(handler)
+    tf.logging.set_verbosity(before)
+  assert seen == ["step 7", "after the block"]
+
+
+def test_throughput_hook_reports_steps_rate_and_eta():
+  lines = []
+  original = runtime.log_progress
+  runtime.log_progress = lambda msg, *args: lines.append(msg % args)
+  try:
+    with tf.Graph().as_default():
+      step = tf.train.get_or_create_global_step()
+      loss = tf.constant(2.5)
+      train_op = step.assign_add(1)
+      hook = runtime.ThroughputHook(batch_size=8, num_train_steps=6,
+                                    every_n_steps=2, loss=loss)
+      with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        for _ in range(6):
+          sess.run(train_op)
+  finally:
+    runtime.log_progress = original
+  progress = [l for l in lines if l.startswith("step ")]
+  assert [l.split()[1] for l in progress] == ["2/6", "4/6", "6/6"]
+  assert all("loss 2.5000" in l and "examples/s" in l and "ETA" in l
+             for l in progress)
+  assert lines[-1].startswith("trained 6 steps (to step 6)")
