@@ -25,6 +25,7 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import contextlib
 import hashlib
 import json
 import os
@@ -56,7 +57,23 @@ def file_fingerprint(path):
           "mtime_nsec": stat.st_mtime_ns}
 
 
-def cached_features_path(cache_dir, name, key):
+def file_digest(path):
+  """sha256 (16 hex digits) of a file's bytes; mtimes can miss an edit."""
+  digest = hashlib.sha256()
+  with tf.io.gfile.GFile(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      digest.update(block)
+  return digest.hexdigest()[:16]
+
+
+def data_file_key(path):
+  """Identifies a data file's contents for a cache key (None for no file)."""
+  if not path:
+    return None
+  return {"file": file_fingerprint(path), "sha256": file_digest(path)}
+
+
+def cached_features_path(cache_dir, name, key, extension=".tf_record"):
   """The cache file for features determined by `key`.
 
   Args:
@@ -65,14 +82,124 @@ def cached_features_path(cache_dir, name, key):
     key: JSON-serialisable dict of everything that changes the features
       (task, split, max_seq_length, tokenizer file fingerprints,
       do_lower_case, ...).
+    extension: file name ending.
 
   Returns:
-    "<cache_dir>/<name>_<hash>.tf_record". Nothing is written.
+    "<cache_dir>/<name>_<hash><extension>". Nothing is written.
   """
   digest = hashlib.sha256(
       json.dumps(key, sort_keys=True, default=str).encode("utf-8"))
-  return os.path.join(cache_dir, "%s_%s.tf_record" %
-                      (name, digest.hexdigest()[:16]))
+  return os.path.join(cache_dir, "%s_%s%s" %
+                      (name, digest.hexdigest()[:16], extension))
+
+
+def temporary_path(path):
+  """Where `path` is written before it is renamed into place.
+
+  A hidden name in the same directory (so the rename is atomic) that no
+  user glob such as "dir/*" or "*.tf_record*" matches, and that names the
+  writing process.
+  """
+  directory, base = os.path.split(path)
+  return os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
+
+
+def _key_text(key):
+  return json.dumps(key, sort_keys=True, indent=2, default=str)
+
+
+def write_key(path, key):
+  """Writes the cache key sidecar "<path>.json" atomically."""
+  sidecar = path + ".json"
+  tmp = temporary_path(sidecar)
+  with tf.io.gfile.GFile(tmp, "w") as f:
+    f.write(_key_text(key))
+  tf.io.gfile.rename(tmp, sidecar, overwrite=True)
+
+
+def cache_is_valid(path, key):
+  """True when `path` exists and its sidecar records exactly `key`."""
+  if not tf.io.gfile.exists(path) or not tf.io.gfile.exists(path + ".json"):
+    return False
+  with tf.io.gfile.GFile(path + ".json") as f:
+    recorded = f.read()
+  # Compared through the same serialisation, so tuples and lists agree.
+  return recorded == _key_text(json.loads(_key_text(key)))
+
+
+def reuse_or_write(path, key, write_fn, what="features"):
+  """Reuses a valid cache at `path`, or (re)writes it with `write_fn(path)`.
+
+  A file at `path` whose sidecar is missing or records another key (other
+  data, flags or tokenizer) is stale and is written again: a stale cache
+  would silently train or evaluate on other data (release issue #267).
+
+  Args:
+    path: the cache file.
+    key: everything that changes its contents.
+    write_fn: fn(path) writing the file atomically (and its sidecar, e.g.
+      through `write_examples(..., key=key)`).
+    what: the contents, for log lines.
+
+  Returns:
+    True if the cache was reused, False if it was written.
+  """
+  if cache_is_valid(path, key):
+    tf.logging.info("Reusing cached %s %s", what, path)
+    return True
+  if tf.io.gfile.exists(path):
+    tf.logging.warning(
+        "Cached %s %s were made from other data, flags or tokenizer files "
+        "(see %s.json); writing them again", what, path, path)
+  else:
+    tf.logging.info("Writing %s to %s", what, path)
+  write_fn(path)
+  return False
+
+
+class _RecordWriter(object):
+  """Counts what it writes (see `atomic_record_writer`)."""
+
+  def __init__(self, writer):
+    self._writer = writer
+    self.count = 0
+
+  def write(self, serialized):
+    self._writer.write(serialized)
+    self.count += 1
+
+
+@contextlib.contextmanager
+def atomic_record_writer(path, key=None):
+  """A TFRecord writer whose file appears at `path` only when complete.
+
+  Records go to a hidden temporary file that is renamed into place when
+  the block ends without an exception (and removed when it raises).
+
+  Args:
+    path: final TFRecord path.
+    key: (optional) the cache key; written beside the file as
+      "<path>.json" for `cache_is_valid` and for a person to read. An old
+      sidecar goes first and the new one comes last, so a run that dies
+      half-way never leaves a file that a sidecar vouches for wrongly.
+
+  Yields:
+    A writer with `write(serialized_bytes)` and `count`.
+  """
+  tf.io.gfile.makedirs(os.path.dirname(path) or ".")
+  tmp_path = temporary_path(path)
+  if key is not None and tf.io.gfile.exists(path + ".json"):
+    tf.io.gfile.remove(path + ".json")
+  try:
+    with tf.io.TFRecordWriter(tmp_path) as writer:
+      yield _RecordWriter(writer)
+    tf.io.gfile.rename(tmp_path, path, overwrite=True)
+    if key is not None:
+      write_key(path, key)
+  except BaseException:
+    if tf.io.gfile.exists(tmp_path):
+      tf.io.gfile.remove(tmp_path)
+    raise
 
 
 def write_examples(path, serialized_examples, key=None):
@@ -81,30 +208,15 @@ def write_examples(path, serialized_examples, key=None):
   Args:
     path: final TFRecord path.
     serialized_examples: iterable of bytes.
-    key: (optional) the cache key; written beside the file as
-      "<path>.json" so a person can see what the cache holds.
+    key: (optional) the cache key (see `atomic_record_writer`).
 
   Returns:
     Number of records written.
   """
-  tf.io.gfile.makedirs(os.path.dirname(path) or ".")
-  tmp_path = "%s.tmp-%d" % (path, os.getpid())
-  count = 0
-  try:
-    with tf.io.TFRecordWriter(tmp_path) as writer:
-      for serialized in serialized_examples:
-        writer.write(serialized)
-        count += 1
-    if key is not None:
-      with tf.io.gfile.GFile(path + ".json.tmp", "w") as f:
-        f.write(json.dumps(key, sort_keys=True, indent=2, default=str))
-      tf.io.gfile.rename(path + ".json.tmp", path + ".json", overwrite=True)
-    tf.io.gfile.rename(tmp_path, path, overwrite=True)
-  except BaseException:
-    if tf.io.gfile.exists(tmp_path):
-      tf.io.gfile.remove(tmp_path)
-    raise
-  return count
+  with atomic_record_writer(path, key) as writer:
+    for serialized in serialized_examples:
+      writer.write(serialized)
+  return writer.count
 
 
 def decode_record(record, name_to_features):

@@ -38,7 +38,6 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
-import hashlib
 import math
 import os
 
@@ -47,74 +46,45 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 from albert import classifier_utils
-from albert import fine_tuning_utils
+from albert import fine_tuning
 from albert import input_pipeline
-from albert import modeling
 from albert import runtime
-from albert import tokenization
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags([
-    ("string", "data_dir", None,
-     "The GLUE data directory: one folder per task (SST-2/train.tsv, "
-     "MNLI/dev_matched.tsv, diagnostic/diagnostic.tsv, ...)."),
-    ("string", "albert_config_file", None,
-     "The config json file corresponding to the pre-trained ALBERT model. "
-     "This specifies the model architecture."),
-    ("string", "task_name", None,
-     "The name of the task to train: " +
-     ", ".join(sorted(classifier_utils.processors)) + " (any case)."),
-    ("string", "vocab_file", None,
-     "The vocabulary file that the ALBERT model was trained on."),
-    ("string", "spm_model_file", None,
-     "The model file for sentence piece tokenization."),
-    ("string", "output_dir", None,
-     "The output directory where the model checkpoints will be written."),
-    ("string", "cached_dir", None,
-     "Path to cached training, dev and test tfrecord files (default "
-     "output_dir). A file is named by a hash of everything that changes "
-     "it, so changed flags or files never reuse a stale cache."),
-    ("string", "init_checkpoint", None,
-     "Initial checkpoint (usually from a pre-trained ALBERT model)."),
-    ("string", "albert_hub_module_handle", None,
-     "If set, the ALBERT hub module to use."),
-    ("bool", "do_lower_case", True,
-     "Whether to lower case the input text. Should be True for uncased "
-     "models and False for cased models."),
-    ("integer", "max_seq_length", 512,
-     "The maximum total input sequence length after tokenization. Longer "
-     "sequences are truncated, shorter ones padded."),
-    ("bool", "do_train", False, "Whether to run training."),
-    ("bool", "do_eval", False, "Whether to run eval on the dev set."),
-    ("bool", "do_predict", False,
-     "Whether to run the model in inference mode on the test set."),
-    ("integer", "train_batch_size", 32, "Total batch size for training."),
-    ("integer", "eval_batch_size", 8, "Total batch size for eval."),
-    ("integer", "predict_batch_size", 8, "Total batch size for predict."),
-    ("float", "learning_rate", 5e-5, "The initial learning rate for Adam."),
-    ("integer", "train_step", 1000,
-     "Total number of training steps to perform."),
-    ("integer", "warmup_step", 0,
-     "number of steps to perform linear learning rate warmup for."),
-    ("enum", "optimizer", "adamw", "Optimizer to use",
-     {"enum_values": ["adamw", "lamb"]}),
-    ("float", "classifier_dropout_prob", 0.1,
-     "Dropout on the pooled output before the classifier, when training "
-     "(the encoder's dropout comes from albert_config_file)."),
-    ("bool", "use_einsum", True,
-     "Compute the encoder's dense layers with einsum (False: matmul and "
-     "reshape only)."),
-    ("string", "export_dir", None,
-     "The directory where the exported SavedModel will be stored (from "
-     "model.ckpt-best, or the latest checkpoint)."),
-    ("float", "threshold_to_export", float("nan"),
-     "The threshold value that should be used with the exported classifier. "
-     "When specified, the threshold will be attached to the exported "
-     "SavedModel, and served along with the predictions (output "
-     "\"threshold\")."),
-] + runtime.run_flag_specs(save_checkpoints_steps=1000,
-                           iterations_per_loop=1000))
+FLAG_DEFAULTS = runtime.define_flags(fine_tuning.common_flag_specs(
+    max_seq_length=512, learning_rate=5e-5) + [
+        ("string", "data_dir", None,
+         "The GLUE data directory: one folder per task (SST-2/train.tsv, "
+         "MNLI/dev_matched.tsv, diagnostic/diagnostic.tsv, ...)."),
+        ("string", "task_name", None,
+         "The name of the task to train: " +
+         ", ".join(sorted(classifier_utils.processors)) + " (any case)."),
+        ("string", "cached_dir", None,
+         "Path to cached training, dev and test tfrecord files (default "
+         "output_dir). A file is named by a hash of everything that changes "
+         "it, so changed flags or files never reuse a stale cache."),
+        ("bool", "do_eval", False, "Whether to run eval on the dev set."),
+        ("integer", "eval_batch_size", 8, "Total batch size for eval."),
+        ("integer", "train_step", 1000,
+         "Total number of training steps to perform."),
+        ("integer", "warmup_step", 0,
+         "number of steps to perform linear learning rate warmup for."),
+        ("enum", "optimizer", "adamw", "Optimizer to use",
+         {"enum_values": ["adamw", "lamb"]}),
+        ("float", "classifier_dropout_prob", 0.1,
+         "Dropout on the pooled output before the classifier, when training "
+         "(the encoder's dropout comes from albert_config_file)."),
+        ("string", "export_dir", None,
+         "The directory where the exported SavedModel will be stored (from "
+         "model.ckpt-best, or the latest checkpoint)."),
+        ("float", "threshold_to_export", float("nan"),
+         "The threshold value that should be used with the exported "
+         "classifier. When specified, the threshold will be attached to the "
+         "exported SavedModel, and served along with the predictions "
+         "(output \"threshold\")."),
+    ] + runtime.run_flag_specs(save_checkpoints_steps=1000,
+                               iterations_per_loop=1000))
 
 # GLUE submission file names (without .tsv) by task.
 SUBMISSION_NAMES = {
@@ -143,29 +113,6 @@ _Split = collections.namedtuple("_Split", ["name", "path", "examples"])
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
   return runtime.options(FLAG_DEFAULTS, overrides)
-
-
-def _fingerprint(path):
-  return input_pipeline.file_fingerprint(path) if path else None
-
-
-def _vocabulary_digest(tokenizer):
-  """A hash of the tokenizer's vocabulary itself (any source)."""
-  if tokenizer.sp_model is not None:
-    data = tokenizer.sp_model.serialized_model_proto()
-  else:
-    data = "\n".join("%s\t%d" % item for item in sorted(
-        tokenizer.vocab.items())).encode("utf-8")
-  return hashlib.sha256(data).hexdigest()[:16]
-
-
-def _file_digest(path):
-  """sha256 of a file's bytes (mtimes can be too coarse to see an edit)."""
-  digest = hashlib.sha256()
-  with tf.gfile.GFile(path, "rb") as f:
-    for block in iter(lambda: f.read(1 << 20), b""):
-      digest.update(block)
-  return digest.hexdigest()[:16]
 
 
 def _read_split(processor, data_dir, name, file_name, read):
@@ -207,61 +154,6 @@ def _predict_splits(task, processor, data_dir):
       tf.logging.warning("Not predicting AX (the GLUE diagnostic set) with "
                          "this MNLI model: %s", e)
   return splits
-
-
-class _Features(object):
-  """Writes (or reuses) the feature TFRecords of a run's splits."""
-
-  def __init__(self, options, task, label_list, tokenizer):
-    self._options = options
-    self._task = task
-    self._label_list = label_list
-    self._tokenizer = tokenizer
-    self._cache_dir = options.cached_dir or options.output_dir
-
-  def key(self, task, split, pad_to):
-    """Everything that changes a split's features."""
-    o = self._options
-    return {
-        "format": _FEATURES_FORMAT,
-        "task": task,
-        "split": split.name,
-        "data_file": _fingerprint(split.path),
-        "data_sha256": _file_digest(split.path),
-        "max_seq_length": o.max_seq_length,
-        "do_lower_case": self._tokenizer.do_lower_case,
-        "use_spm": self._tokenizer.sp_model is not None,
-        "spm_model_file": (None if o.albert_hub_module_handle
-                           else _fingerprint(o.spm_model_file)),
-        "vocab_file": (None if o.albert_hub_module_handle or
-                       o.spm_model_file else _fingerprint(o.vocab_file)),
-        "hub_module": o.albert_hub_module_handle,
-        "vocabulary": _vocabulary_digest(self._tokenizer),
-        "pad_to_multiple_of": pad_to,
-    }
-
-  def file_for(self, split, pad_to=1, task=None):
-    """The TFRecord of a split, written unless a valid cache exists.
-
-    Returns:
-      (path, number of examples including padding).
-    """
-    task = task or self._task
-    examples = list(split.examples)
-    while len(examples) % pad_to:
-      examples.append(classifier_utils.PaddingInputExample())
-    key = self.key(task, split, pad_to)
-    path = input_pipeline.cached_features_path(
-        self._cache_dir, "%s_%s" % (task, split.name), key)
-    if tf.gfile.Exists(path):
-      tf.logging.info("Reusing cached features %s", path)
-    else:
-      tf.logging.info("Writing %d examples' features to %s", len(examples),
-                      path)
-      classifier_utils.file_based_convert_examples_to_features(
-          examples, self._label_list, self._options.max_seq_length,
-          self._tokenizer, path, task, key=key)
-    return path, len(examples)
 
 
 def _add_threshold_to_model_fn(model_fn, threshold):
@@ -316,6 +208,141 @@ def _write_predictions(estimator, input_fn, checkpoint, split, label_list,
   return path
 
 
+class GlueTask(fine_tuning.Task):
+  """A GLUE task's pieces for the fine-tuning driver."""
+
+  def check_options(self, options):
+    for name in ("task_name", "data_dir"):
+      if not getattr(options, name):
+        raise ValueError("--%s is required" % name)
+    self.task = options.task_name.lower()
+    classifier_utils.get_processor(self.task)  # Checks the name.
+    self.name = "run_classifier %s" % self.task
+    self.main_metric = classifier_utils.main_metric(self.task)
+    if self.task == "ax" and (options.do_train or options.do_eval):
+      raise ValueError(
+          "task_name=ax is the GLUE diagnostic set, which has only a test "
+          "set: train and evaluate with task_name=mnli, then use "
+          "--do_predict (task_name=mnli also writes AX.tsv)")
+
+  def modes(self, options):
+    return fine_tuning.Modes(options.do_train, options.do_eval,
+                             options.do_predict, bool(options.export_dir))
+
+  def read_data(self):
+    # Every split this run needs is read before anything slow happens, so
+    # a missing or malformed file fails now, not after training.
+    o = self.options
+    self.processor = classifier_utils.get_processor(
+        self.task, use_spm=self.tokenizer.sp_model is not None,
+        do_lower_case=self.tokenizer.do_lower_case)
+    self.label_list = self.processor.get_labels()
+    self.regression = classifier_utils.is_regression(self.task)
+    self.train_split = None
+    if o.do_train:
+      self.train_split = _read_split(
+          self.processor, o.data_dir, "train", self.processor.TRAIN_FILE,
+          self.processor.get_train_examples)
+    self.eval_splits = (_eval_splits(self.task, self.processor, o.data_dir)
+                        if o.do_eval else [])
+    self.predict_splits = (
+        _predict_splits(self.task, self.processor, o.data_dir)
+        if o.do_predict else [])
+
+  def train_steps(self):
+    return self.options.train_step, self.options.warmup_step
+
+  def model_fn(self, num_train_steps, num_warmup_steps):
+    o = self.options
+    model_fn = classifier_utils.model_fn_builder(
+        albert_config=self.albert_config,
+        num_labels=len(self.label_list),
+        init_checkpoint=o.init_checkpoint,
+        learning_rate=o.learning_rate,
+        num_train_steps=num_train_steps,
+        num_warmup_steps=num_warmup_steps,
+        use_tpu=o.use_tpu,
+        use_one_hot_embeddings=o.use_tpu,
+        task_name=self.task,
+        hub_module=o.albert_hub_module_handle,
+        optimizer=o.optimizer,
+        classifier_dropout_prob=o.classifier_dropout_prob,
+        use_einsum=o.use_einsum)
+    if not math.isnan(o.threshold_to_export):
+      model_fn = _add_threshold_to_model_fn(model_fn, o.threshold_to_export)
+    return model_fn
+
+  def _features_file(self, split, pad_to=1, task=None):
+    """The TFRecord of a split, written unless a valid cache exists.
+
+    Returns:
+      (path, number of examples including padding).
+    """
+    task = task or self.task
+    examples = list(split.examples)
+    while len(examples) % pad_to:
+      examples.append(classifier_utils.PaddingInputExample())
+    key = self.features.key(
+        format=_FEATURES_FORMAT, task=task, split=split.name,
+        data=input_pipeline.data_file_key(split.path),
+        pad_to_multiple_of=pad_to)
+    path = self.features.path("%s_%s" % (task, split.name), key)
+
+    def write(path):
+      classifier_utils.file_based_convert_examples_to_features(
+          examples, self.label_list, self.options.max_seq_length,
+          self.tokenizer, path, task, key=key)
+
+    input_pipeline.reuse_or_write(
+        path, key, write, what="features of %d examples" % len(examples))
+    return path, len(examples)
+
+  def _input_fn(self, path, is_training, batch_size, task_name=None):
+    o = self.options
+    return classifier_utils.file_based_input_fn_builder(
+        input_file=path, seq_length=o.max_seq_length,
+        is_training=is_training, drop_remainder=is_training or o.use_tpu,
+        task_name=task_name or self.task, use_tpu=o.use_tpu, bsz=batch_size)
+
+  def train_input_fn(self):
+    train_file, _ = self._features_file(self.train_split)
+    return self._input_fn(train_file, True, self.options.train_batch_size)
+
+  def eval_sets(self, estimator):
+    o = self.options
+    pad_eval = o.eval_batch_size if o.use_tpu else 1
+    sets = []
+    for name, split in self.eval_splits:
+      eval_file, num_padded = self._features_file(split, pad_to=pad_eval)
+      runtime.log_progress(
+          "evaluating on %s: %d examples (%d padding), batch %d",
+          split.path, num_padded, num_padded - len(split.examples),
+          o.eval_batch_size)
+      eval_steps = (num_padded // o.eval_batch_size if o.use_tpu else None)
+      sets.append(fine_tuning.EvalSet(
+          name, runtime.estimator_evaluate_fn(
+              estimator, self._input_fn(eval_file, False, o.eval_batch_size),
+              eval_steps, name=name),
+          eval_key={"features": os.path.basename(eval_file)}))
+    return sets
+
+  def predict(self, estimator, checkpoint):
+    o = self.options
+    pad_predict = o.predict_batch_size if o.use_tpu else 1
+    submission_files = {}
+    for submission_name, split_processor, split in self.predict_splits:
+      split_task = "ax" if submission_name == "AX" else self.task
+      predict_file, _ = self._features_file(split, pad_to=pad_predict,
+                                            task=split_task)
+      runtime.log_progress("predicting %s with %s", split.path, checkpoint)
+      submission_files[submission_name] = _write_predictions(
+          estimator, self._input_fn(predict_file, False,
+                                    o.predict_batch_size, split_task),
+          checkpoint, split, split_processor.get_labels(), self.regression,
+          o.output_dir, submission_name)
+    return submission_files
+
+
 def run(options):
   """Trains, evaluates, predicts and/or exports, as the options ask.
 
@@ -333,185 +360,10 @@ def run(options):
     ValueError: on missing or inconsistent flags, data or checkpoints;
       nothing is trained or written before these checks pass.
   """
-  if not (options.do_train or options.do_eval or options.do_predict):
-    raise ValueError(
-        "At least one of `do_train`, `do_eval` or `do_predict' must be True.")
-  for name in ("task_name", "data_dir", "output_dir"):
-    if not getattr(options, name):
-      raise ValueError("--%s is required" % name)
-  task = options.task_name.lower()
-  processor = classifier_utils.get_processor(task)  # Checks the name.
-  if task == "ax" and (options.do_train or options.do_eval):
-    raise ValueError(
-        "task_name=ax is the GLUE diagnostic set, which has only a test set: "
-        "train and evaluate with task_name=mnli, then use --do_predict "
-        "(task_name=mnli also writes AX.tsv)")
-
-  hub_module = options.albert_hub_module_handle
-  init_note = None
-  if options.do_train:
-    init_note = fine_tuning_utils.check_init_source(
-        options.init_checkpoint, hub_module, "run_classifier %s" % task)
-  elif options.init_checkpoint and hub_module:
-    fine_tuning_utils.check_init_source(options.init_checkpoint, hub_module,
-                                        "run_classifier %s" % task)
-  tokenization.validate_case_matches_checkpoint(options.do_lower_case,
-                                                options.init_checkpoint)
-
-  albert_config = None
-  if options.albert_config_file:
-    albert_config = modeling.AlbertConfig.from_json_file(
-        options.albert_config_file)
-    albert_config.validate()
-    if options.max_seq_length > albert_config.max_position_embeddings:
-      raise ValueError(
-          "--max_seq_length=%d is longer than max_position_embeddings=%d of "
-          "--albert_config_file=%s" %
-          (options.max_seq_length, albert_config.max_position_embeddings,
-           options.albert_config_file))
-  elif not hub_module:
-    raise ValueError("At least one of `--albert_config_file` and "
-                     "`--albert_hub_module_handle` must be set")
-
-  tokenizer = fine_tuning_utils.create_vocab(
-      vocab_file=options.vocab_file,
-      do_lower_case=options.do_lower_case,
-      spm_model_file=options.spm_model_file,
-      hub_module=hub_module)
-  if albert_config is not None:
-    fine_tuning_utils.check_vocab_matches_config(
-        tokenizer, albert_config,
-        hub_module or options.spm_model_file or options.vocab_file)
-
-  processor = classifier_utils.get_processor(
-      task, use_spm=tokenizer.sp_model is not None,
-      do_lower_case=tokenizer.do_lower_case)
-  label_list = processor.get_labels()
-  regression = classifier_utils.is_regression(task)
-
-  # Read every split this run needs before anything slow happens, so a
-  # missing or malformed file fails now, not after training.
-  train_split = None
-  if options.do_train:
-    train_split = _read_split(processor, options.data_dir, "train",
-                              processor.TRAIN_FILE,
-                              processor.get_train_examples)
-  eval_splits = (_eval_splits(task, processor, options.data_dir)
-                 if options.do_eval else [])
-  predict_splits = (_predict_splits(task, processor, options.data_dir)
-                    if options.do_predict else [])
-
-  runtime.check_output_dir_writable(options.output_dir)
-  latest = tf.train.latest_checkpoint(options.output_dir)
-  if not options.do_train:
-    if options.do_eval and latest is None:
-      missing = "evaluate"
-    elif runtime.best_or_latest_checkpoint(options.output_dir) is None:
-      missing = "predict with" if options.do_predict else "export"
-    else:
-      missing = None
-    if missing:
-      raise ValueError(
-          "output_dir %s has no checkpoint to %s; train first (--do_train) "
-          "or point --output_dir at a fine-tuned model" %
-          (options.output_dir, missing))
-  elif latest:
-    tf.logging.info("Resuming from %s (output_dir already has checkpoints)",
-                    latest)
-
-  model_fn = classifier_utils.model_fn_builder(
-      albert_config=albert_config,
-      num_labels=len(label_list),
-      init_checkpoint=options.init_checkpoint,
-      learning_rate=options.learning_rate,
-      num_train_steps=options.train_step,
-      num_warmup_steps=options.warmup_step,
-      use_tpu=options.use_tpu,
-      use_one_hot_embeddings=options.use_tpu,
-      task_name=task,
-      hub_module=hub_module,
-      optimizer=options.optimizer,
-      classifier_dropout_prob=options.classifier_dropout_prob,
-      use_einsum=options.use_einsum)
-  if not math.isnan(options.threshold_to_export):
-    model_fn = _add_threshold_to_model_fn(model_fn,
-                                          options.threshold_to_export)
-
-  iterations_per_loop = options.iterations_per_loop
-  if options.do_train:
-    iterations_per_loop = min(iterations_per_loop,
-                              options.save_checkpoints_steps)
-  run_config = runtime.run_config_from_options(
-      options, iterations_per_loop=iterations_per_loop)
-  estimator = runtime.make_estimator(
-      model_fn, run_config, use_tpu=options.use_tpu,
-      train_batch_size=options.train_batch_size,
-      eval_batch_size=options.eval_batch_size,
-      predict_batch_size=options.predict_batch_size)
-  features = _Features(options, task, label_list, tokenizer)
-
-  def input_fn(path, is_training, batch_size, task_name=task):
-    return classifier_utils.file_based_input_fn_builder(
-        input_file=path, seq_length=options.max_seq_length,
-        is_training=is_training, drop_remainder=is_training or (
-            options.use_tpu),
-        task_name=task_name, use_tpu=options.use_tpu, bsz=batch_size)
-
-  summary = {"best": None, "eval_history": None, "best_mismatched": None,
-             "eval_history_mismatched": None, "submission_files": {},
-             "export_path": None}
-
-  if options.do_train:
-    train_file, _ = features.file_for(train_split)
-    tf.logging.info("***** Running training *****")
-    tf.logging.info("  Num examples = %d", len(train_split.examples))
-    tf.logging.info("  Batch size = %d", options.train_batch_size)
-    tf.logging.info("  Num steps = %d", options.train_step)
-    estimator.train(
-        input_fn=input_fn(train_file, True, options.train_batch_size),
-        max_steps=options.train_step)
-
-  pad_eval = options.eval_batch_size if options.use_tpu else 1
-  for name, split in eval_splits:
-    eval_file, num_padded = features.file_for(split, pad_to=pad_eval)
-    tf.logging.info("***** Running evaluation on %s *****", split.path)
-    tf.logging.info("  Num examples = %d (%d actual, %d padding)",
-                    num_padded, len(split.examples),
-                    num_padded - len(split.examples))
-    tf.logging.info("  Batch size = %d", options.eval_batch_size)
-    eval_steps = (num_padded // options.eval_batch_size if options.use_tpu
-                  else None)
-    history, best = runtime.evaluate_checkpoints(
-        estimator, input_fn(eval_file, False, options.eval_batch_size),
-        eval_steps, options.output_dir,
-        classifier_utils.main_metric(task),
-        extra_results={"note": init_note} if init_note else None,
-        name=name)
-    suffix = "_" + name if name else ""
-    summary["best" + suffix] = best
-    summary["eval_history" + suffix] = history
-
-  if predict_splits or options.export_dir:
-    checkpoint = runtime.best_or_latest_checkpoint(options.output_dir)
-    if checkpoint is None:
-      raise ValueError("output_dir %s has no checkpoint to predict with" %
-                       options.output_dir)
-  pad_predict = options.predict_batch_size if options.use_tpu else 1
-  for submission_name, split_processor, split in predict_splits:
-    split_task = "ax" if submission_name == "AX" else task
-    predict_file, _ = features.file_for(split, pad_to=pad_predict,
-                                        task=split_task)
-    tf.logging.info("***** Running prediction on %s with %s *****",
-                    split.path, checkpoint)
-    summary["submission_files"][submission_name] = _write_predictions(
-        estimator, input_fn(predict_file, False, options.predict_batch_size),
-        checkpoint, split, split_processor.get_labels(), regression,
-        options.output_dir, submission_name)
-
-  if options.export_dir:
-    summary["export_path"] = runtime.export_saved_model(
-        estimator, options.export_dir, options.max_seq_length,
-        checkpoint_path=checkpoint)
+  summary = fine_tuning.run(options, GlueTask())
+  summary["submission_files"] = summary.pop("predictions") or {}
+  summary.setdefault("best_mismatched", None)
+  summary.setdefault("eval_history_mismatched", None)
   return summary
 
 

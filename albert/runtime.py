@@ -74,7 +74,8 @@ def define_flags(specs):
   return defaults
 
 
-def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000):
+def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000,
+                   keep_checkpoint_max=5):
   """The released TPU/run-config flags, as `define_flags` specs."""
   return [
       ("bool", "use_tpu", False, "Whether to use TPU or GPU/CPU."),
@@ -97,7 +98,8 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000):
        "How many steps to make in each estimator call."),
       ("integer", "save_checkpoints_steps", save_checkpoints_steps,
        "How often to save the model checkpoint."),
-      ("integer", "keep_checkpoint_max", 5, "How many checkpoints to keep."),
+      ("integer", "keep_checkpoint_max", keep_checkpoint_max,
+       "How many checkpoints to keep (0: all of them)."),
       ("integer", "random_seed", None,
        "Graph-level random seed (initialisation of new variables, dropout, "
        "input shuffling) for reproducible runs; unset: a fresh seed."),
@@ -531,20 +533,34 @@ def write_results(path, results, append=False):
     results: dict of metric name to value.
     append: append a block instead of replacing the file.
   """
-  lines = "".join("%s = %s\n" % (key, results[key])
-                  for key in sorted(results))
+  lines = _results_text(results)
   if append and tf.gfile.Exists(path):
     with tf.gfile.GFile(path, "r") as f:
       lines = f.read() + lines
   atomic_write_text(path, lines)
 
 
-def atomic_write_text(path, text):
-  """Writes text under a temporary name, then renames it to `path`."""
-  tmp_path = "%s.tmp-%d" % (path, os.getpid())
-  with tf.gfile.GFile(tmp_path, "w") as f:
-    f.write(text)
-  tf.gfile.Rename(tmp_path, path, overwrite=True)
+def _results_text(results):
+  return "".join("%s = %s\n" % (key, results[key]) for key in sorted(results))
+
+
+def atomic_write_text(path, text, mode="w"):
+  """Writes text under a hidden temporary name, then renames it to `path`."""
+  directory, base = os.path.split(path)
+  tmp_path = os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
+  try:
+    with tf.gfile.GFile(tmp_path, mode) as f:
+      f.write(text)
+    tf.gfile.Rename(tmp_path, path, overwrite=True)
+  except BaseException:
+    if tf.gfile.Exists(tmp_path):
+      tf.gfile.Remove(tmp_path)
+    raise
+
+
+def atomic_write_bytes(path, data):
+  """`atomic_write_text` for bytes."""
+  atomic_write_text(path, data, mode="wb")
 
 
 def check_output_dir_writable(output_dir):
@@ -569,25 +585,45 @@ def checkpoint_step(path):
 
 
 def list_checkpoints(output_dir):
-  """Checkpoints kept in output_dir, oldest first (model.ckpt-best aside)."""
+  """Checkpoints kept in output_dir, oldest first (model.ckpt-best aside).
+
+  Both those the checkpoint state file lists and every other
+  `<name>-<step>.index` in the directory: with keep_checkpoint_max=0
+  (keep all) TensorFlow keeps every checkpoint but lists only the last.
+  """
+  paths = set()
   state = tf.train.get_checkpoint_state(output_dir)
-  if state is None:
-    return []
-  paths = []
-  for path in state.all_model_checkpoint_paths:
-    if not os.path.isabs(path) and "://" not in path:
-      path = os.path.join(output_dir, path)
-    if checkpoint_step(path) is not None and tf.gfile.Exists(path + ".index"):
-      paths.append(path)
-  return sorted(set(paths), key=checkpoint_step)
+  for path in (state.all_model_checkpoint_paths if state else []):
+    # TensorFlow already prefixes relative entries with output_dir; only a
+    # bare name (a hand-edited state file) still needs the directory.
+    if not tf.gfile.Exists(path + ".index"):
+      path = os.path.join(output_dir, os.path.basename(path))
+    paths.add(path)
+  for index in tf.gfile.Glob(os.path.join(output_dir, "*.index")):
+    paths.add(index[:-len(".index")])
+  return sorted((p for p in paths
+                 if checkpoint_step(p) is not None and
+                 tf.gfile.Exists(p + ".index")), key=checkpoint_step)
 
 
 def copy_checkpoint(source, target):
-  """Copies a checkpoint's files (source.* -> target.*), each atomically."""
+  """Copies a checkpoint's files (source.* -> target.*).
+
+  Every file is copied under a hidden temporary name first and only then
+  are they renamed into place, .index last: a copy that dies half-way
+  leaves either the old checkpoint or no .index to find.
+  """
+  directory, base = os.path.split(target)
+  copies = []
   for path in tf.gfile.Glob(source + ".*"):
     suffix = path[len(source):]
-    tmp = "%s%s.tmp-%d" % (target, suffix, os.getpid())
+    if ".tmp" in suffix:
+      continue
+    tmp = os.path.join(directory, ".%s%s.tmp-%d" % (base, suffix,
+                                                     os.getpid()))
     tf.gfile.Copy(path, tmp, overwrite=True)
+    copies.append((suffix, tmp))
+  for suffix, tmp in sorted(copies, key=lambda c: c[0] == ".index"):
     tf.gfile.Rename(tmp, target + suffix, overwrite=True)
 
 
@@ -605,21 +641,31 @@ def plain_results(result):
           for key, value in result.items()}
 
 
-def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
+def estimator_evaluate_fn(estimator, input_fn, steps=None, name=None):
+  """An `evaluate_checkpoints` evaluate_fn running `estimator.evaluate`."""
+
+  def evaluate_fn(checkpoint_path):
+    return plain_results(estimator.evaluate(
+        input_fn=input_fn, steps=steps, checkpoint_path=checkpoint_path,
+        name=name))
+
+  return evaluate_fn
+
+
+def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
                          higher_is_better=True, extra_results=None,
-                         name=None):
+                         name=None, eval_key=None):
   """Evaluates every kept checkpoint once and keeps the best one.
 
   Each checkpoint not evaluated before (oldest first) is evaluated and its
   results appended to eval_results.txt as a block of `key = value` lines,
   as the released scripts wrote them. The best checkpoint by `key_name` is
   copied to model.ckpt-best.* and described in best_checkpoint.txt. It
-  never waits for checkpoints that are not there.
+  never waits for checkpoints that are not there, and deletes none.
 
   Args:
-    estimator: the estimator (its model_dir is output_dir).
-    input_fn: eval input_fn.
-    steps: eval steps, or None for the whole input.
+    evaluate_fn: fn(checkpoint_path) -> dict of metric name to number, e.g.
+      from `estimator_evaluate_fn`.
     output_dir: model_dir holding the checkpoints.
     key_name: metric that decides the best checkpoint.
     higher_is_better: direction of key_name.
@@ -627,6 +673,9 @@ def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
     name: (optional) a second eval set (e.g. "mismatched"): its results go
       to eval_results_<name>.txt and best_checkpoint_<name>.txt, and it
       does not replace model.ckpt-best.
+    eval_key: (optional) JSON-serialisable description of the eval set.
+      Results remembered for another eval set (another dev file, other
+      flags) are not reused: every checkpoint is evaluated again.
 
   Returns:
     (results_by_step, best): dict of global step to results dict, and the
@@ -644,17 +693,21 @@ def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
     raise ValueError("output_dir %s has no checkpoint to evaluate; train "
                      "first (--do_train) or point --output_dir at a trained "
                      "model" % output_dir)
-  history = {}
-  if tf.gfile.Exists(history_path):
-    with tf.gfile.GFile(history_path) as f:
-      history = {int(step): result for step, result in json.load(f).items()}
+  eval_key = json.loads(json.dumps(eval_key, sort_keys=True, default=str))
+  history = _read_history(history_path, eval_key)
+
+  def save_history():
+    atomic_write_text(history_path, json.dumps(
+        {"eval_key": eval_key,
+         "results": {str(k): v for k, v in history.items()}},
+        indent=1, sort_keys=True))
 
   for path in checkpoints:
     step = checkpoint_step(path)
     if step in history:
       continue
-    result = plain_results(estimator.evaluate(
-        input_fn=input_fn, steps=steps, checkpoint_path=path, name=name))
+    result = dict(evaluate_fn(path))
+    result.setdefault("global_step", step)
     result.update(extra_results or {})
     if key_name not in result:
       raise ValueError("eval results have no %r to pick the best checkpoint "
@@ -663,29 +716,44 @@ def evaluate_checkpoints(estimator, input_fn, steps, output_dir, key_name,
                  key_name, result[key_name])
     history[step] = dict(result, checkpoint=path)
     write_results(results_path, result, append=True)
-    atomic_write_text(history_path, json.dumps(
-        {str(k): v for k, v in history.items()}, indent=1, sort_keys=True))
+    save_history()
 
   pick = max if higher_is_better else min
   best_step = pick(history, key=lambda s: (history[s][key_name], -s))
   best = history[best_step]
   best_lines = {"checkpoint": best["checkpoint"], "global_step": best_step,
                 key_name: best[key_name]}
+  best_prefix = os.path.join(output_dir, BEST_CHECKPOINT_NAME)
   previous = None
   if tf.gfile.Exists(best_path):
     with tf.gfile.GFile(best_path) as f:
       previous = f.read()
-  write_results(best_path, best_lines)
-  with tf.gfile.GFile(best_path) as f:
-    changed = f.read() != previous
-  if not name and (changed or not tf.gfile.Exists(
-      os.path.join(output_dir, BEST_CHECKPOINT_NAME + ".index"))):
+  # The copy comes first and the record last, so a record never describes
+  # a model.ckpt-best that was not (completely) copied.
+  if not name and (previous != _results_text(best_lines) or
+                   not tf.gfile.Exists(best_prefix + ".index")):
     if tf.gfile.Exists(best["checkpoint"] + ".index"):
-      copy_checkpoint(best["checkpoint"],
-                      os.path.join(output_dir, BEST_CHECKPOINT_NAME))
+      copy_checkpoint(best["checkpoint"], best_prefix)
+  write_results(best_path, best_lines)
   log_progress("best checkpoint: step %d, %s = %.4f", best_step, key_name,
                best[key_name])
   return history, best
+
+
+def _read_history(history_path, eval_key):
+  """Remembered results by step, if they are for the same eval set."""
+  if not tf.gfile.Exists(history_path):
+    return {}
+  with tf.gfile.GFile(history_path) as f:
+    data = json.load(f)
+  if "results" in data and "eval_key" in data:
+    if data["eval_key"] != eval_key:
+      tf.logging.warning(
+          "%s holds results for another eval set (other data or flags); "
+          "evaluating every checkpoint again", history_path)
+      return {}
+    data = data["results"]
+  return {int(step): result for step, result in data.items()}
 
 
 def export_saved_model(estimator, export_dir, max_seq_length,

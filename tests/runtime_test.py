@@ -130,8 +130,8 @@ def test_evaluate_checkpoints_appends_blocks_and_keeps_the_best(
                                                        True)
   estimator.train(train_fn, max_steps=15)
   history, best = runtime.evaluate_checkpoints(
-      estimator, eval_fn, None, out, "eval_mse", higher_is_better=False,
-      extra_results={"note": "x"})
+      runtime.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
+      higher_is_better=False, extra_results={"note": "x"})
   # The estimator also saves the initial state as model.ckpt-0.
   assert sorted(history) == [0, 5, 10, 15]
   # Gradient descent on a convex loss: the last checkpoint is the best.
@@ -152,7 +152,8 @@ def test_evaluate_checkpoints_appends_blocks_and_keeps_the_best(
   # A second call evaluates only new checkpoints.
   estimator.train(train_fn, max_steps=20)
   history2, best2 = runtime.evaluate_checkpoints(
-      estimator, eval_fn, None, out, "eval_mse", higher_is_better=False)
+      runtime.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
+      higher_is_better=False)
   assert set(history2) - set(history) == {20}
   assert best2["global_step"] == 20
   with open(os.path.join(out, "eval_results.txt")) as f:
@@ -165,8 +166,9 @@ def test_evaluate_checkpoints_without_checkpoints_fails_at_once(records,
   eval_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, False,
                                                        True)
   with pytest.raises(ValueError, match="no checkpoint to evaluate"):
-    runtime.evaluate_checkpoints(make_estimator(out, 5), eval_fn, None, out,
-                                 "eval_mse")
+    runtime.evaluate_checkpoints(
+        runtime.estimator_evaluate_fn(make_estimator(out, 5), eval_fn), out,
+        "eval_mse")
 
 
 def test_export_saved_model_predicts_like_the_estimator(records, tmp_path):

@@ -1,0 +1,436 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The one fine-tuning driver that GLUE, SQuAD v1/v2 and RACE share.
+
+A task supplies only its own pieces (data, features, head, metrics, output
+files); this module does the rest in the same order for every task:
+
+  1. check the flags, the init source, the config, the vocabulary and the
+     output directory, and read every data file the run needs;
+  2. build the estimator (runtime);
+  3. train;
+  4. evaluate every checkpoint once and keep the best;
+  5. predict with the best (or latest) checkpoint;
+  6. export a SavedModel.
+
+The model_fn is built the same way for every task too: the task's head
+returns its loss, predictions and eval metrics, and `model_fn_builder`
+adds checkpoint initialisation, the optimizer and the estimator specs.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import collections
+import hashlib
+import re
+
+import tensorflow.compat.v1 as tf
+
+from albert import fine_tuning_utils
+from albert import input_pipeline
+from albert import modeling
+from albert import optimization
+from albert import runtime
+from albert import tokenization
+
+# What a task's head gives the model_fn.
+#   loss: scalar loss (None where the mode has no labels, e.g. PREDICT).
+#   predictions: dict of output tensors for PREDICT and the SavedModel.
+#   eval_metrics: (metric_fn, tensors) for TPUEstimatorSpec, or None.
+HeadOutputs = collections.namedtuple(
+    "HeadOutputs", ["loss", "predictions", "eval_metrics"])
+
+
+def model_fn_builder(build_head, init_checkpoint, learning_rate,
+                     num_train_steps, num_warmup_steps, use_tpu,
+                     optimizer="adamw", hub_module=None,
+                     new_variable_prefixes=(), log_every_n_steps=100):
+  """The TPUEstimator model_fn of a fine-tuning task.
+
+  Args:
+    build_head: fn(features, mode, params) -> `HeadOutputs`; builds the
+      encoder (fine_tuning_utils.create_albert) and the task's head.
+    init_checkpoint: (optional) checkpoint to warm-start from; ignored
+      with a hub module, which carries its own weights.
+    learning_rate: peak learning rate.
+    num_train_steps: total optimizer steps (the schedule decays to 0).
+    num_warmup_steps: linear warmup steps.
+    use_tpu: running on TPU.
+    optimizer: "adamw" or "lamb".
+    hub_module: (optional) TF-Hub module handle.
+    new_variable_prefixes: name prefixes of the head's variables, which a
+      pretrained checkpoint does not have (no warning for them).
+    log_every_n_steps: loss/throughput logging interval (CPU/GPU).
+
+  Returns:
+    model_fn(features, labels, mode, params).
+  """
+
+  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
+    """The `model_fn` for TPUEstimator."""
+    head = build_head(features, mode, params)
+    tvars = tf.trainable_variables()
+    scaffold_fn, initialized = None, {}
+    if init_checkpoint and not hub_module:
+      scaffold_fn, initialized = runtime.init_from_checkpoint(
+          init_checkpoint, tvars, use_tpu=use_tpu,
+          expected_unmatched=tuple(new_variable_prefixes))
+    runtime.log_variables(tvars, initialized)
+
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      train_op = optimization.create_optimizer(
+          head.loss, learning_rate, num_train_steps, num_warmup_steps,
+          use_tpu, optimizer)
+      return runtime.train_spec(head.loss, train_op, params["batch_size"],
+                                num_train_steps, use_tpu, log_every_n_steps,
+                                scaffold_fn)
+    if mode == tf.estimator.ModeKeys.EVAL:
+      return tf.estimator.tpu.TPUEstimatorSpec(
+          mode=mode, loss=head.loss, eval_metrics=head.eval_metrics,
+          scaffold_fn=scaffold_fn)
+    serving_key = (
+        tf.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY)
+    return tf.estimator.tpu.TPUEstimatorSpec(
+        mode=mode,
+        predictions=head.predictions,
+        export_outputs={
+            serving_key: tf.estimator.export.PredictOutput(head.predictions)
+        },
+        scaffold_fn=scaffold_fn)
+
+  return model_fn
+
+
+# Which phases a run has.
+Modes = collections.namedtuple("Modes",
+                               ["train", "evaluate", "predict", "export"])
+
+# One evaluation of every checkpoint: results go to eval_results<_name>.txt.
+#   name: None for the main eval set (it picks model.ckpt-best).
+#   evaluate_fn: fn(checkpoint_path) -> dict of metric name to number.
+#   eval_key: describes the eval set (see runtime.evaluate_checkpoints).
+EvalSet = collections.namedtuple("EvalSet", ["name", "evaluate_fn",
+                                             "eval_key"])
+
+
+def common_flag_specs(max_seq_length=512, learning_rate=5e-5,
+                      train_batch_size=32, predict_batch_size=8,
+                      do_train=False):
+  """The flags every fine-tuning command has, with the release's help."""
+  return [
+      ("string", "albert_config_file", None,
+       "The config json file corresponding to the pre-trained ALBERT model. "
+       "This specifies the model architecture."),
+      ("string", "vocab_file", None,
+       "The vocabulary file that the ALBERT model was trained on."),
+      ("string", "spm_model_file", None,
+       "The model file for sentence piece tokenization."),
+      ("string", "output_dir", None,
+       "The output directory where the model checkpoints will be written."),
+      ("string", "init_checkpoint", None,
+       "Initial checkpoint (usually from a pre-trained ALBERT model): the "
+       "prefix, e.g. albert_base/model.ckpt-best (a .index suffix is "
+       "accepted and dropped)."),
+      ("string", "albert_hub_module_handle", None,
+       "If set, the ALBERT hub module to use."),
+      ("bool", "do_lower_case", True,
+       "Whether to lower case the input text. Should be True for uncased "
+       "models and False for cased models."),
+      ("integer", "max_seq_length", max_seq_length,
+       "The maximum total input sequence length after WordPiece "
+       "tokenization. Sequences longer than this will be truncated, and "
+       "sequences shorter than this will be padded."),
+      ("bool", "do_train", do_train, "Whether to run training."),
+      ("bool", "do_predict", False, "Whether to run prediction."),
+      ("integer", "train_batch_size", train_batch_size,
+       "Total batch size for training."),
+      ("integer", "predict_batch_size", predict_batch_size,
+       "Total batch size for predictions."),
+      ("float", "learning_rate", learning_rate,
+       "The initial learning rate for Adam."),
+      ("bool", "use_einsum", True,
+       "Compute the encoder's dense layers with einsum (False: matmul and "
+       "reshape only, e.g. for TFLite)."),
+  ]
+
+
+def resolve_init_checkpoint(init_checkpoint):
+  """A checkpoint prefix from what users pass as --init_checkpoint.
+
+  "model.ckpt-best.index" (release issue #135), ".meta" or a ".data-…"
+  shard name all mean the prefix; TensorFlow would find no checkpoint at
+  them and, in the release, training then went on from random weights.
+  """
+  if not init_checkpoint:
+    return init_checkpoint
+  prefix = re.sub(r"\.(index|meta|data-\d+-of-\d+)$", "", init_checkpoint)
+  if prefix != init_checkpoint:
+    tf.logging.info("--init_checkpoint=%s names one file of a checkpoint; "
+                    "using its prefix %s", init_checkpoint, prefix)
+  return prefix
+
+
+class Task(object):
+  """A fine-tuning task's own pieces; `run` calls them in a fixed order.
+
+  Subclasses set `name` (for messages) and `main_metric` (picks the best
+  checkpoint) and implement the methods below. `self.options`,
+  `self.tokenizer`, `self.albert_config` (None with a hub module) and
+  `self.features` (a `FeatureCache`) are set by `run` before `read_data`.
+  """
+
+  name = "fine-tuning"
+  main_metric = "eval_accuracy"
+  higher_is_better = True
+
+  def modes(self, options):
+    """Which phases the options ask for: a `Modes`."""
+    raise NotImplementedError
+
+  def check_options(self, options):
+    """Task flag checks; raise ValueError naming the flag."""
+
+  def read_data(self):
+    """Reads every data file the run needs (bad files fail here, early)."""
+    raise NotImplementedError
+
+  def train_steps(self):
+    """(num_train_steps, num_warmup_steps)."""
+    raise NotImplementedError
+
+  def model_fn(self, num_train_steps, num_warmup_steps):
+    """The TPUEstimator model_fn (see `model_fn_builder`)."""
+    raise NotImplementedError
+
+  def batch_sizes(self):
+    """(train, eval, predict) global batch sizes."""
+    o = self.options
+    return (o.train_batch_size, getattr(o, "eval_batch_size",
+                                        o.predict_batch_size),
+            o.predict_batch_size)
+
+  def train_input_fn(self):
+    """The training input_fn (features written or reused here)."""
+    raise NotImplementedError
+
+  def eval_sets(self, estimator):
+    """The `EvalSet`s evaluated on every checkpoint."""
+    raise NotImplementedError
+
+  def predict(self, estimator, checkpoint):
+    """Writes the task's prediction files; returns a dict for the summary."""
+    raise NotImplementedError
+
+  def export(self, estimator, checkpoint):
+    """Exports a SavedModel; returns its path."""
+    return runtime.export_saved_model(
+        estimator, self.options.export_dir, self.options.max_seq_length,
+        checkpoint_path=checkpoint)
+
+
+class FeatureCache(object):
+  """Feature files named and checked by everything that changes them."""
+
+  def __init__(self, options, tokenizer, cache_dir):
+    self._options = options
+    self._tokenizer = tokenizer
+    self.cache_dir = cache_dir
+
+  def key(self, **fields):
+    """`fields` plus the tokenizer: a cache key."""
+    o = self._options
+    hub_module = o.albert_hub_module_handle
+    key = {
+        "max_seq_length": o.max_seq_length,
+        "do_lower_case": self._tokenizer.do_lower_case,
+        "use_spm": self._tokenizer.sp_model is not None,
+        "spm_model_file": (None if hub_module else
+                           input_pipeline.file_fingerprint(o.spm_model_file)),
+        "vocab_file": (None if hub_module or o.spm_model_file else
+                       input_pipeline.file_fingerprint(o.vocab_file)),
+        "hub_module": hub_module,
+        "vocabulary": vocabulary_digest(self._tokenizer),
+    }
+    key.update(fields)
+    return key
+
+  def path(self, name, key, explicit_path=None, extension=".tf_record"):
+    """explicit_path if given (a release cache flag), else a keyed name."""
+    return explicit_path or input_pipeline.cached_features_path(
+        self.cache_dir, name, key, extension)
+
+
+def vocabulary_digest(tokenizer):
+  """A hash of the tokenizer's vocabulary itself (any source)."""
+  if tokenizer.sp_model is not None:
+    data = tokenizer.sp_model.serialized_model_proto()
+  else:
+    data = "\n".join("%s\t%d" % item for item in sorted(
+        tokenizer.vocab.items())).encode("utf-8")
+  return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load_config(options):
+  """The AlbertConfig of --albert_config_file (None with a hub module)."""
+  if not options.albert_config_file:
+    if not options.albert_hub_module_handle:
+      raise ValueError("At least one of `--albert_config_file` and "
+                       "`--albert_hub_module_handle` must be set")
+    return None
+  albert_config = modeling.AlbertConfig.from_json_file(
+      options.albert_config_file)
+  albert_config.validate()
+  if options.max_seq_length > albert_config.max_position_embeddings:
+    raise ValueError(
+        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
+        "--albert_config_file=%s" %
+        (options.max_seq_length, albert_config.max_position_embeddings,
+         options.albert_config_file))
+  return albert_config
+
+
+def _check_checkpoints(options, modes):
+  """Fails early when a run without training has nothing to work on."""
+  latest = tf.train.latest_checkpoint(options.output_dir)
+  if modes.train:
+    if latest:
+      tf.logging.info("Resuming from %s (output_dir already has "
+                      "checkpoints)", latest)
+      if options.init_checkpoint or options.albert_hub_module_handle:
+        tf.logging.info("The init checkpoint or hub module only gives the "
+                        "initial weights; resuming uses %s instead", latest)
+    return
+  if modes.evaluate and latest is None:
+    missing = "evaluate"
+  elif ((modes.predict or modes.export) and
+        runtime.best_or_latest_checkpoint(options.output_dir) is None):
+    missing = "predict with" if modes.predict else "export"
+  else:
+    return
+  raise ValueError(
+      "output_dir %s has no checkpoint to %s; train first (--do_train) or "
+      "point --output_dir at a fine-tuned model" %
+      (options.output_dir, missing))
+
+
+def run(options, task):
+  """Fine-tunes, evaluates, predicts and exports, as the options ask.
+
+  Args:
+    options: flag values (FLAGS, or `runtime.options(...)`).
+    task: a `Task`.
+
+  Returns:
+    dict: "best" (the best checkpoint's results, or None), "eval_history"
+    (step -> results), the same with a "_<name>" suffix for other eval
+    sets, "predictions" (what task.predict returned, or None) and
+    "export_path" (or None).
+
+  Raises:
+    ValueError: on missing or inconsistent flags, data or checkpoints;
+      nothing is trained or written before these checks pass.
+  """
+  modes = task.modes(options)
+  if not any(modes):
+    raise ValueError("Nothing to do: pass at least one of --do_train, "
+                     "--do_eval, --do_predict (or --export_dir where the "
+                     "command has it)")
+  if not options.output_dir:
+    raise ValueError("--output_dir is required")
+  task.check_options(options)
+  options.init_checkpoint = resolve_init_checkpoint(options.init_checkpoint)
+
+  # 1. Init source, config, vocabulary, data and output dir.
+  hub_module = options.albert_hub_module_handle
+  init_note = None
+  if modes.train:
+    init_note = fine_tuning_utils.check_init_source(
+        options.init_checkpoint, hub_module, task.name)
+  elif options.init_checkpoint and hub_module:
+    fine_tuning_utils.check_init_source(options.init_checkpoint, hub_module,
+                                        task.name)
+  tokenization.validate_case_matches_checkpoint(options.do_lower_case,
+                                                options.init_checkpoint)
+  albert_config = load_config(options)
+  tokenizer = fine_tuning_utils.create_vocab(
+      vocab_file=options.vocab_file,
+      do_lower_case=options.do_lower_case,
+      spm_model_file=options.spm_model_file,
+      hub_module=hub_module)
+  if albert_config is not None:
+    fine_tuning_utils.check_vocab_matches_config(
+        tokenizer, albert_config,
+        hub_module or options.spm_model_file or options.vocab_file)
+  task.options = options
+  task.tokenizer = tokenizer
+  task.albert_config = albert_config
+  task.init_note = init_note
+  task.features = FeatureCache(
+      options, tokenizer,
+      getattr(options, "cached_dir", None) or options.output_dir)
+  task.read_data()
+  runtime.check_output_dir_writable(options.output_dir)
+  _check_checkpoints(options, modes)
+
+  # 2. The estimator.
+  num_train_steps, num_warmup_steps = task.train_steps()
+  iterations_per_loop = options.iterations_per_loop
+  if modes.train:
+    iterations_per_loop = min(iterations_per_loop,
+                              options.save_checkpoints_steps)
+  run_config = runtime.run_config_from_options(
+      options, iterations_per_loop=iterations_per_loop)
+  train_batch_size, eval_batch_size, predict_batch_size = task.batch_sizes()
+  estimator = runtime.make_estimator(
+      task.model_fn(num_train_steps, num_warmup_steps), run_config,
+      use_tpu=options.use_tpu, train_batch_size=train_batch_size,
+      eval_batch_size=eval_batch_size,
+      predict_batch_size=predict_batch_size)
+  summary = {"best": None, "eval_history": None, "predictions": None,
+             "export_path": None}
+
+  # 3. Training.
+  if modes.train:
+    input_fn = task.train_input_fn()
+    runtime.log_progress(
+        "%s: training to step %d (batch %d, warmup %d steps)", task.name,
+        num_train_steps, train_batch_size, num_warmup_steps)
+    estimator.train(input_fn=input_fn, max_steps=num_train_steps)
+
+  # 4. Every checkpoint evaluated once; the best kept.
+  if modes.evaluate:
+    for eval_set in task.eval_sets(estimator):
+      history, best = runtime.evaluate_checkpoints(
+          eval_set.evaluate_fn, options.output_dir, task.main_metric,
+          higher_is_better=task.higher_is_better,
+          extra_results={"note": init_note} if init_note else None,
+          name=eval_set.name, eval_key=eval_set.eval_key)
+      suffix = "_" + eval_set.name if eval_set.name else ""
+      summary["best" + suffix] = best
+      summary["eval_history" + suffix] = history
+
+  # 5. Predictions and 6. the export, from the best checkpoint.
+  if modes.predict or modes.export:
+    checkpoint = runtime.best_or_latest_checkpoint(options.output_dir)
+    if checkpoint is None:
+      raise ValueError("output_dir %s has no checkpoint to predict with" %
+                       options.output_dir)
+    if modes.predict:
+      summary["predictions"] = task.predict(estimator, checkpoint)
+    if modes.export:
+      summary["export_path"] = task.export(estimator, checkpoint)
+  return summary
