@@ -433,4 +433,20 @@ def run(options, task):
       summary["predictions"] = task.predict(estimator, checkpoint)
     if modes.export:
       summary["export_path"] = task.export(estimator, checkpoint)
+  _log_summary(task, summary)
   return summary
+
+
+def _log_summary(task, summary):
+  """The run's last line: what it produced, where."""
+  parts = []
+  if summary["best"]:
+    parts.append("best checkpoint step %d (%s = %.4f)" % (
+        summary["best"]["global_step"], task.main_metric,
+        summary["best"][task.main_metric]))
+  if summary["predictions"] is not None:
+    parts.append("predictions in %s" % task.options.output_dir)
+  if summary["export_path"]:
+    parts.append("SavedModel %s" % summary["export_path"])
+  runtime.log_progress("%s done%s", task.name,
+                       ": " + "; ".join(parts) if parts else "")

@@ -1,0 +1,139 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Fine-tunes ALBERT on SQuAD v1.1, evaluates it and predicts answers.
+
+python -m albert.run_squad_v1 \
+    --albert_config_file=albert_base/albert_config.json \
+    --spm_model_file=albert_base/30k-clean.model \
+    --init_checkpoint=albert_base/model.ckpt-best \
+    --train_file=train-v1.1.json --predict_file=dev-v1.1.json \
+    --output_dir=out/squad1 --do_train --do_predict
+
+Writes predictions.json {id: answer} and nbest_predictions.json to
+output_dir and, for a predict_file with answers, `exact_match` and `f1`
+(the official SQuAD v1.1 definitions) per checkpoint to eval_results.txt.
+--export_dir writes a SavedModel returning start and end logits, and a
+TFLite model beside it.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import os
+
+from absl import app
+from absl import flags
+import tensorflow.compat.v1 as tf
+
+from albert import fine_tuning
+from albert import runtime
+from albert import squad_heads
+from albert import squad_metrics
+from albert import squad_task
+from albert import squad_utils
+
+FLAGS = flags.FLAGS
+
+FLAG_DEFAULTS = runtime.define_flags(squad_task.flag_specs())
+
+TFLITE_NAME = "albert_model.tflite"
+
+
+def default_options(**overrides):
+  """The flag defaults as an object, with overrides; for calling `run`."""
+  return runtime.options(FLAG_DEFAULTS, overrides)
+
+
+class SquadV1Task(squad_task.SquadTask):
+  """SQuAD v1.1: start/end logits, never a null answer."""
+
+  name = "run_squad_v1"
+
+  def model_fn(self, num_train_steps, num_warmup_steps):
+    o = self.options
+    return squad_heads.v1_model_fn_builder(
+        albert_config=self.albert_config,
+        init_checkpoint=o.init_checkpoint,
+        learning_rate=o.learning_rate,
+        num_train_steps=num_train_steps,
+        num_warmup_steps=num_warmup_steps,
+        use_tpu=o.use_tpu,
+        use_one_hot_embeddings=o.use_tpu,
+        use_einsum=o.use_einsum,
+        hub_module=o.albert_hub_module_handle,
+        optimizer=o.optimizer)
+
+  def score(self, estimator, checkpoint, output_files):
+    o = self.options
+    _, features = self.eval_features()
+    results = [
+        squad_utils.RawResult(
+            unique_id=int(r["unique_ids"]),
+            start_log_prob=[float(x) for x in r["start_log_prob"].flat],
+            end_log_prob=[float(x) for x in r["end_log_prob"].flat])
+        for r in self.raw_results(estimator, checkpoint)]
+    result_dict = {}
+    squad_utils.accumulate_predictions_v1(
+        result_dict, self.eval_examples, features, results, o.n_best_size,
+        o.max_answer_length)
+    predictions, _ = squad_utils.write_predictions_v1(
+        result_dict, self.eval_examples, features, results, o.n_best_size,
+        o.max_answer_length,
+        self.output_path("predictions.json") if output_files else None,
+        self.output_path("nbest_predictions.json") if output_files else None)
+    if output_files:
+      runtime.log_progress("wrote %d answers to %s", len(predictions),
+                           self.output_path("predictions.json"))
+    if self.dataset is None:
+      return {}
+    return dict(squad_metrics.evaluate_v1(self.dataset, predictions))
+
+  def export(self, estimator, checkpoint):
+    path = super(SquadV1Task, self).export(estimator, checkpoint)
+    write_tflite(path, os.path.join(self.options.export_dir, TFLITE_NAME))
+    return path
+
+
+def write_tflite(saved_model_dir, tflite_path):
+  """Converts the SavedModel to TFLite (start_logits, end_logits)."""
+  converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+  converter.target_spec.supported_ops = [
+      tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+  model = converter.convert()
+  runtime.atomic_write_bytes(tflite_path, model)
+  runtime.log_progress("wrote TFLite model %s", tflite_path)
+  return tflite_path
+
+
+def run(options):
+  """Trains, evaluates, predicts and/or exports, as the options ask.
+
+  Args:
+    options: this module's flags as attributes (FLAGS, or
+      `default_options(...)`).
+
+  Returns:
+    The driver's summary (see `fine_tuning.run`).
+  """
+  return fine_tuning.run(options, SquadV1Task())
+
+
+main = runtime.cli_main(run)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("output_dir")
+  app.run(main)
