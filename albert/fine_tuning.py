@@ -42,7 +42,6 @@ import tensorflow.compat.v1 as tf
 
 from albert import fine_tuning_utils
 from albert import input_pipeline
-from albert import modeling
 from albert import optimization
 from albert import runtime
 from albert import tokenization
@@ -291,16 +290,8 @@ def load_config(options):
       raise ValueError("At least one of `--albert_config_file` and "
                        "`--albert_hub_module_handle` must be set")
     return None
-  albert_config = modeling.AlbertConfig.from_json_file(
-      options.albert_config_file)
-  albert_config.validate()
-  if options.max_seq_length > albert_config.max_position_embeddings:
-    raise ValueError(
-        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
-        "--albert_config_file=%s" %
-        (options.max_seq_length, albert_config.max_position_embeddings,
-         options.albert_config_file))
-  return albert_config
+  return runtime.load_albert_config(options.albert_config_file,
+                                    options.max_seq_length)
 
 
 def _check_checkpoints(options, modes):

@@ -28,7 +28,6 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
-from albert import modeling
 from albert import pretraining
 from albert import runtime
 
@@ -101,15 +100,8 @@ def run(options):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
 
-  albert_config = modeling.AlbertConfig.from_json_file(
-      options.albert_config_file)
-  albert_config.validate()
-  if options.max_seq_length > albert_config.max_position_embeddings:
-    raise ValueError(
-        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
-        "--albert_config_file=%s" %
-        (options.max_seq_length, albert_config.max_position_embeddings,
-         options.albert_config_file))
+  albert_config = runtime.load_albert_config(options.albert_config_file,
+                                             options.max_seq_length)
 
   input_files = pretraining.expand_input_files(options.input_file)
   for path in input_files:

@@ -283,6 +283,24 @@ def cli_main(run_fn):
   return main
 
 
+def load_albert_config(albert_config_file, max_seq_length):
+  """The validated `AlbertConfig` of a file, checked against max_seq_length.
+
+  Raises:
+    ValueError: the config is invalid, or max_seq_length exceeds its
+      max_position_embeddings.
+  """
+  albert_config = modeling.AlbertConfig.from_json_file(albert_config_file)
+  albert_config.validate()
+  if max_seq_length > albert_config.max_position_embeddings:
+    raise ValueError(
+        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
+        "--albert_config_file=%s" %
+        (max_seq_length, albert_config.max_position_embeddings,
+         albert_config_file))
+  return albert_config
+
+
 class CheckpointMismatchError(ValueError):
   """The init checkpoint does not fit the model (shapes, or nothing at all)."""
 

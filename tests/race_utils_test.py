@@ -418,6 +418,7 @@ class BytesTokenizer(object):
 
 def test_bytes_pieces_are_decoded_and_logged(caplog):
   caplog.set_level(std_logging.INFO)
+  caplog.set_level(std_logging.INFO, logger="tensorflow")
   tokenizer = BytesTokenizer()
   example = race_utils.RaceExample(
       "m.txt", "caf\u00e9 dog", None, ["a b", "c", "d", "e"], label=1,

@@ -7,7 +7,6 @@ piece boundaries map back to their exact text.
 """
 
 import collections
-import gzip
 import json
 import logging
 import os
