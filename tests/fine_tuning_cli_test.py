@@ -124,3 +124,44 @@ def test_race_cli_without_race_dir_is_one_line(pretrained, tmp_path):
   assert len(errors) == 1 and "RACE" in errors[0], result.stderr
   assert "Traceback" not in result.stderr
   assert not os.path.exists(str(tmp_path / "out"))
+
+
+def test_squad_v2_release_command_line_runs_unchanged(pretrained, tmp_path):
+  """The release README's v2 command (sizes shrunk), relative paths."""
+  import run_squad_test  # pylint: disable=g-import-not-at-top
+  import random  # pylint: disable=g-import-not-at-top
+  rng = random.Random(3)
+  for name, count in (("train-v2.0.json", 20), ("dev-v2.0.json", 4)):
+    run_squad_test.write_json(str(tmp_path / name), run_squad_test.squad_json(
+        rng, run_squad_test.ADJECTIVES, count, "v2.0", 0.3))
+  os.symlink(pretrained.directory, str(tmp_path / "albert_base"))
+  result = run_cli("albert.run_squad_v2", [
+      "--albert_config_file=albert_base/albert_config.json",
+      "--output_dir=squad2_out", "--train_file=train-v2.0.json",
+      "--predict_file=dev-v2.0.json",
+      "--train_feature_file=train_feature_file",
+      "--predict_feature_file=predict_feature_file",
+      "--predict_feature_left_file=predict_left_feature_file",
+      "--spm_model_file=albert_base/30k-clean.model",
+      "--init_checkpoint=albert_base/model.ckpt-best", "--do_lower_case",
+      "--max_seq_length=64", "--doc_stride=24", "--max_query_length=16",
+      "--do_train", "--do_predict", "--train_batch_size=8",
+      "--predict_batch_size=8", "--learning_rate=5e-5",
+      "--num_train_epochs=2.0", "--warmup_proportion=.1",
+      "--save_checkpoints_steps=5000", "--n_best_size=20",
+      "--max_answer_length=30"], cwd=str(tmp_path))
+  assert result.returncode == 0, result.stderr[-3000:]
+  out = tmp_path / "squad2_out"
+  for name in ("predictions.json", "nbest_predictions.json",
+               "null_odds.json", "eval_results.txt", "null_threshold.json",
+               "model.ckpt-best.index"):
+    assert (out / name).exists(), name
+  # The release's cache flags name where the caches are, with sidecars.
+  for name in ("train_feature_file", "predict_feature_file",
+               "predict_left_feature_file"):
+    assert (tmp_path / name).exists() and (tmp_path / (name + ".json")).exists()
+  with open(str(out / "eval_results.txt")) as f:
+    results = dict(line.rstrip("\n").split(" = ", 1) for line in f)
+  assert int(results["global_step"]) == 10  # int(40 questions / 8 * 2.0)
+  assert "null_score_diff_threshold" in results
+  assert "done" in result.stderr.splitlines()[-1]
