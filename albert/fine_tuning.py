@@ -36,7 +36,6 @@ from __future__ import print_function
 
 import collections
 import hashlib
-import re
 
 import tensorflow.compat.v1 as tf
 
@@ -167,29 +166,15 @@ def common_flag_specs(max_seq_length=512, learning_rate=5e-5,
   ]
 
 
-def resolve_init_checkpoint(init_checkpoint):
-  """A checkpoint prefix from what users pass as --init_checkpoint.
-
-  "model.ckpt-best.index" (release issue #135), ".meta" or a ".data-…"
-  shard name all mean the prefix; TensorFlow would find no checkpoint at
-  them and, in the release, training then went on from random weights.
-  """
-  if not init_checkpoint:
-    return init_checkpoint
-  prefix = re.sub(r"\.(index|meta|data-\d+-of-\d+)$", "", init_checkpoint)
-  if prefix != init_checkpoint:
-    tf.logging.info("--init_checkpoint=%s names one file of a checkpoint; "
-                    "using its prefix %s", init_checkpoint, prefix)
-  return prefix
-
-
 class Task(object):
   """A fine-tuning task's own pieces; `run` calls them in a fixed order.
 
   Subclasses set `name` (for messages) and `main_metric` (picks the best
   checkpoint) and implement the methods below. `self.options`,
   `self.tokenizer`, `self.albert_config` (None with a hub module) and
-  `self.features` (a `FeatureCache`) are set by `run` before `read_data`.
+  `self.features` (a `FeatureCache`) are set by `run` before `read_data`;
+  `self.init_checkpoint` (the checkpoint prefix to warm-start from, None
+  when resuming or not training) before `model_fn`.
   """
 
   name = "fine-tuning"
@@ -295,23 +280,26 @@ def load_config(options):
 
 
 def _check_checkpoints(options, modes):
-  """Fails early when a run without training has nothing to work on."""
+  """Fails early when a run without training has nothing to work on.
+
+  Returns:
+    True when training resumes from output_dir's latest checkpoint.
+  """
   latest = tf.train.latest_checkpoint(options.output_dir)
   if modes.train:
     if latest:
       tf.logging.info("Resuming from %s (output_dir already has "
-                      "checkpoints)", latest)
-      if options.init_checkpoint or options.albert_hub_module_handle:
-        tf.logging.info("The init checkpoint or hub module only gives the "
-                        "initial weights; resuming uses %s instead", latest)
-    return
+                      "checkpoints)%s", latest,
+                      "; --init_checkpoint is not used"
+                      if options.init_checkpoint else "")
+    return bool(latest)
   if modes.evaluate and latest is None:
     missing = "evaluate"
   elif ((modes.predict or modes.export) and
         runtime.best_or_latest_checkpoint(options.output_dir) is None):
     missing = "predict with" if modes.predict else "export"
   else:
-    return
+    return False
   raise ValueError(
       "output_dir %s has no checkpoint to %s; train first (--do_train) or "
       "point --output_dir at a fine-tuned model" %
@@ -342,20 +330,21 @@ def run(options, task):
                      "command has it)")
   if not options.output_dir:
     raise ValueError("--output_dir is required")
+  runtime.check_numeric_flags(options)
   task.check_options(options)
-  options.init_checkpoint = resolve_init_checkpoint(options.init_checkpoint)
+  init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
 
   # 1. Init source, config, vocabulary, data and output dir.
   hub_module = options.albert_hub_module_handle
   init_note = None
   if modes.train:
     init_note = fine_tuning_utils.check_init_source(
-        options.init_checkpoint, hub_module, task.name)
-  elif options.init_checkpoint and hub_module:
-    fine_tuning_utils.check_init_source(options.init_checkpoint, hub_module,
+        init_checkpoint, hub_module, task.name)
+  elif init_checkpoint and hub_module:
+    fine_tuning_utils.check_init_source(init_checkpoint, hub_module,
                                         task.name)
   tokenization.validate_case_matches_checkpoint(options.do_lower_case,
-                                                options.init_checkpoint)
+                                                init_checkpoint)
   albert_config = load_config(options)
   tokenizer = fine_tuning_utils.create_vocab(
       vocab_file=options.vocab_file,
@@ -375,7 +364,11 @@ def run(options, task):
       getattr(options, "cached_dir", None) or options.output_dir)
   task.read_data()
   runtime.check_output_dir_writable(options.output_dir)
-  _check_checkpoints(options, modes)
+  resuming = _check_checkpoints(options, modes)
+  # Weights come from init_checkpoint only when training starts afresh;
+  # resumed training and evaluation restore output_dir's checkpoints.
+  task.init_checkpoint = (init_checkpoint if modes.train and not resuming
+                          else None)
 
   # 2. The estimator.
   num_train_steps, num_warmup_steps = task.train_steps()

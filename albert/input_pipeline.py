@@ -29,6 +29,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import struct
 
 import tensorflow.compat.v1 as tf
 
@@ -217,6 +219,56 @@ def write_examples(path, serialized_examples, key=None):
     for serialized in serialized_examples:
       writer.write(serialized)
   return writer.count
+
+
+def is_temporary_name(path):
+  """True for names that are never data: hidden files and *.tmp-<pid>.
+
+  Our writers stage every output under such a name (see
+  `temporary_path`); a run killed half-way leaves one behind, and reading
+  it as data would train on a partial file.
+  """
+  base = os.path.basename(path.rstrip("/"))
+  return base.startswith(".") or re.search(r"\.tmp-\d+", base) is not None
+
+
+def check_tfrecord_framing(path):
+  """Walks a TFRecord file's record headers; fails on a truncated file.
+
+  Each record is a uint64 length, a 4-byte length CRC, the data and a
+  4-byte data CRC. Seeking from header to header checks that the file ends
+  exactly at a record boundary, without reading the records themselves, so
+  a file cut short (a killed writer, a full disk, a partial copy) is named
+  before training instead of failing mid-run as a DataLossError.
+
+  Args:
+    path: TFRecord file (uncompressed).
+
+  Returns:
+    Number of records.
+
+  Raises:
+    ValueError: naming the file, the record and the byte offset.
+  """
+  size = tf.io.gfile.stat(path).length
+  offset, count = 0, 0
+  with tf.io.gfile.GFile(path, "rb") as f:
+    while offset < size:
+      f.seek(offset)
+      header = f.read(8)
+      if len(header) < 8:
+        break
+      length = struct.unpack("<Q", header)[0]
+      end = offset + 8 + 4 + length + 4
+      if end > size:
+        break
+      offset, count = end, count + 1
+  if offset != size:
+    raise ValueError(
+        "%s is truncated: record %d starting at byte %d runs past the end of "
+        "the file (%d bytes); create the file again" %
+        (path, count + 1, offset, size))
+  return count
 
 
 def decode_record(record, name_to_features):

@@ -343,13 +343,22 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
 
 
 def expand_input_files(patterns):
-  """Comma-separated globs -> sorted file list; error naming empty globs."""
+  """Comma-separated globs -> sorted file list; error naming empty globs.
+
+  Hidden files and temporary names (`*.tmp-<pid>`, left by a killed
+  writer) are skipped with a warning: they are never complete data.
+  """
   input_files = []
   for pattern in patterns.split(","):
     pattern = pattern.strip()
     if not pattern:
       continue
     matches = tf.gfile.Glob(pattern)
+    skipped = [m for m in matches if input_pipeline.is_temporary_name(m)]
+    if skipped:
+      tf.logging.warning("input_file %s: skipping %d temporary or hidden "
+                         "file(s), e.g. %s", pattern, len(skipped), skipped[0])
+    matches = [m for m in matches if m not in skipped]
     if not matches:
       raise ValueError("input_file pattern %s matches no file" % pattern)
     input_files.extend(sorted(matches))
@@ -371,8 +380,13 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq):
     max_predictions_per_seq: expected length of the masked-LM features.
 
   Raises:
-    ValueError: the file is empty, unreadable, or lengths/features differ.
+    ValueError: the file is empty, unreadable, truncated, or
+      lengths/features differ.
   """
+  if tf.io.gfile.isdir(path):
+    raise ValueError("input_file %s is a directory; give files or a glob "
+                     "such as %s/*.tfrecord" % (path, path))
+  input_pipeline.check_tfrecord_framing(path)
   try:
     record = next(iter(tf.io.tf_record_iterator(path)), None)
   except tf.errors.OpError as e:

@@ -257,7 +257,7 @@ class GlueTask(fine_tuning.Task):
     model_fn = classifier_utils.model_fn_builder(
         albert_config=self.albert_config,
         num_labels=len(self.label_list),
-        init_checkpoint=o.init_checkpoint,
+        init_checkpoint=self.init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,

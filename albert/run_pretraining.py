@@ -58,6 +58,9 @@ FLAG_DEFAULTS = runtime.define_flags([
      "data files."),
     ("bool", "do_train", False, "Whether to run training."),
     ("bool", "do_eval", False, "Whether to run eval on the dev set."),
+    ("bool", "eval_untrained", False,
+     "With --do_eval and an output_dir without checkpoints: evaluate the "
+     "randomly initialised model (a baseline) instead of failing."),
     ("integer", "train_batch_size", 4096, "Total batch size for training."),
     ("integer", "eval_batch_size", 64, "Total batch size for eval."),
     ("enum", "optimizer", "lamb", "The optimizer for training.",
@@ -99,6 +102,7 @@ def run(options):
   for name in ("albert_config_file", "input_file", "output_dir"):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
+  runtime.check_numeric_flags(options)
 
   albert_config = runtime.load_albert_config(options.albert_config_file,
                                              options.max_seq_length)
@@ -109,18 +113,29 @@ def run(options):
                                        options.max_predictions_per_seq)
   tf.logging.info("*** Input Files *** %s", ", ".join(input_files))
 
-  runtime.check_output_dir_writable(options.output_dir)
   resume_from = tf.train.latest_checkpoint(options.output_dir)
-  if resume_from:
-    tf.logging.info("Resuming from %s (output_dir already has checkpoints)",
-                    resume_from)
-    if options.init_checkpoint:
-      tf.logging.info("init_checkpoint %s is not used: resuming takes "
-                      "precedence", options.init_checkpoint)
+  if resume_from and options.do_train:
+    tf.logging.info("Resuming from %s (output_dir already has checkpoints)%s",
+                    resume_from, "; --init_checkpoint is not used"
+                    if options.init_checkpoint else "")
+  if (not options.do_train and resume_from is None and
+      not options.init_checkpoint and not options.eval_untrained):
+    raise ValueError(
+        "output_dir %s has no checkpoint to evaluate; train first "
+        "(--do_train), point --output_dir at a pretrained model or "
+        "--init_checkpoint at one, or pass --eval_untrained to measure a "
+        "randomly initialised baseline" % options.output_dir)
+  runtime.check_output_dir_writable(options.output_dir)
+  # init_checkpoint gives the first weights only: resumed training and the
+  # evaluation of a trained output_dir restore its checkpoints.
+  init_checkpoint = None
+  if not resume_from:
+    init_checkpoint = runtime.resolve_init_checkpoint(
+        options.init_checkpoint)
 
   model_fn = pretraining.model_fn_builder(
       albert_config=albert_config,
-      init_checkpoint=options.init_checkpoint,
+      init_checkpoint=init_checkpoint,
       learning_rate=options.learning_rate,
       num_train_steps=options.num_train_steps,
       num_warmup_steps=options.num_warmup_steps,

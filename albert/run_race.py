@@ -122,11 +122,6 @@ class RaceTask(fine_tuning.Task):
       raise ValueError("--data_dir is required (it holds RACE/)")
     if options.high_only and options.middle_only:
       raise ValueError("Give at most one of --high_only and --middle_only")
-    for name in ("train_batch_size", "eval_batch_size",
-                 "predict_batch_size"):
-      if getattr(options, name) < 1:
-        raise ValueError("--%s=%s must be a positive number" %
-                         (name, getattr(options, name)))
     race_utils.check_lengths(options.max_seq_length, options.max_qa_length)
 
   def read_data(self):
@@ -156,7 +151,7 @@ class RaceTask(fine_tuning.Task):
     return race_utils.model_fn_builder(
         albert_config=self.albert_config,
         num_labels=len(self.label_list),
-        init_checkpoint=o.init_checkpoint,
+        init_checkpoint=self.init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,

@@ -66,7 +66,7 @@ class SquadV1Task(squad_task.SquadTask):
     o = self.options
     return squad_heads.v1_model_fn_builder(
         albert_config=self.albert_config,
-        init_checkpoint=o.init_checkpoint,
+        init_checkpoint=self.init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,

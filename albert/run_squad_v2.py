@@ -99,13 +99,6 @@ class SquadV2Task(squad_task.SquadTask):
 
   def check_options(self, options):
     super(SquadV2Task, self).check_options(options)
-    for name in ("start_n_top", "end_n_top"):
-      if getattr(options, name) < 1:
-        raise ValueError("--%s=%s must be a positive number" %
-                         (name, getattr(options, name)))
-    if not 0 <= options.dropout_prob < 1:
-      raise ValueError("--dropout_prob=%s must be within [0, 1)" %
-                       options.dropout_prob)
     threshold_file = options.null_score_diff_threshold_file
     if options.null_score_diff_threshold is not None and threshold_file:
       raise ValueError("Give either --null_score_diff_threshold or "
@@ -133,7 +126,7 @@ class SquadV2Task(squad_task.SquadTask):
     o = self.options
     return squad_heads.v2_model_fn_builder(
         albert_config=self.albert_config,
-        init_checkpoint=o.init_checkpoint,
+        init_checkpoint=self.init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,

@@ -26,6 +26,7 @@ from __future__ import division
 from __future__ import print_function
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -104,6 +105,63 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000,
        "Graph-level random seed (initialisation of new variables, dropout, "
        "input shuffling) for reproducible runs; unset: a fresh seed."),
   ]
+
+
+# What every numeric flag of every command must satisfy, by flag name (the
+# commands share names, so one table serves them all). A flag is checked
+# when it is set (not None).
+_POSITIVE = ("> 0", lambda v: v > 0)
+_NON_NEGATIVE = (">= 0", lambda v: v >= 0)
+_FRACTION = ("within [0, 1]", lambda v: 0 <= v <= 1)
+_DROPOUT = ("within [0, 1)", lambda v: 0 <= v < 1)
+NUMERIC_FLAG_RULES = {
+    # Sizes and lengths.
+    "max_seq_length": _POSITIVE, "max_predictions_per_seq": _POSITIVE,
+    "max_query_length": _POSITIVE, "doc_stride": _POSITIVE,
+    "max_qa_length": _POSITIVE, "max_answer_length": _POSITIVE,
+    "n_best_size": _POSITIVE, "start_n_top": _POSITIVE,
+    "end_n_top": _POSITIVE, "ngram": _POSITIVE,
+    # Batches.
+    "train_batch_size": _POSITIVE, "eval_batch_size": _POSITIVE,
+    "predict_batch_size": _POSITIVE,
+    # Optimisation.
+    "learning_rate": _POSITIVE, "num_train_steps": _POSITIVE,
+    "train_step": _POSITIVE, "num_train_epochs": _POSITIVE,
+    "num_warmup_steps": _NON_NEGATIVE, "warmup_step": _NON_NEGATIVE,
+    "warmup_proportion": _FRACTION, "max_eval_steps": _POSITIVE,
+    "dropout_prob": _DROPOUT, "classifier_dropout_prob": _DROPOUT,
+    # Checkpoints and loops.
+    "save_checkpoints_steps": _POSITIVE, "iterations_per_loop": _POSITIVE,
+    "keep_checkpoint_max": _NON_NEGATIVE, "num_tpu_cores": _POSITIVE,
+    # Data creation.
+    "dupe_factor": _POSITIVE, "masked_lm_prob": _FRACTION,
+    "short_seq_prob": _FRACTION, "num_workers": _POSITIVE,
+    "chunk_size": _POSITIVE,
+}
+
+
+def check_numeric_flags(values):
+  """Fails on the first numeric flag outside its range, naming it.
+
+  Args:
+    values: FLAGS, an `options(...)` object or a dict; every attribute
+      named in NUMERIC_FLAG_RULES is checked.
+
+  Raises:
+    ValueError: "--name=value must be > 0" (or the rule broken).
+  """
+  if not isinstance(values, dict):
+    values = {name: getattr(values, name) for name in NUMERIC_FLAG_RULES
+              if hasattr(values, name)}
+  for name in sorted(values):
+    if name not in NUMERIC_FLAG_RULES or values[name] is None:
+      continue
+    what, ok = NUMERIC_FLAG_RULES[name]
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+      raise ValueError("--%s=%r must be a number %s" % (name, value, what))
+    if value != value or not ok(value):  # value != value: NaN
+      raise ValueError("--%s=%s must be %s" % (name, value, what))
 
 
 def options(defaults, overrides):
@@ -220,7 +278,7 @@ def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
   """
   return tf.estimator.tpu.TPUEstimator(
       use_tpu=use_tpu,
-      model_fn=model_fn,
+      model_fn=_resume_checked(model_fn, run_config.model_dir),
       config=run_config,
       params=params,
       train_batch_size=train_batch_size,
@@ -228,6 +286,48 @@ def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
       predict_batch_size=predict_batch_size,
       # SavedModels are exported for CPU/GPU serving.
       export_to_tpu=False)
+
+
+def _resume_checked(model_fn, model_dir):
+  """model_fn that, when training resumes, first compares shapes.
+
+  Resuming from a model_dir whose checkpoint was made with another config
+  (or another task's head) fails in TensorFlow's restore with a long
+  traceback; this names the variables that differ instead.
+  """
+
+  def checked_model_fn(features, labels, mode, params):
+    spec = model_fn(features, labels, mode, params)
+    if mode == tf.estimator.ModeKeys.TRAIN and model_dir:
+      latest = tf.train.latest_checkpoint(model_dir)
+      if latest:
+        check_checkpoint_shapes(latest, tf.global_variables(),
+                                "output_dir's checkpoint")
+    return spec
+
+  return checked_model_fn
+
+
+def check_checkpoint_shapes(checkpoint, variables, what="checkpoint"):
+  """Fails when a checkpoint cannot restore `variables` (names, shapes).
+
+  Raises:
+    CheckpointMismatchError: listing the first variables that differ.
+  """
+  shapes = dict(tf.train.list_variables(checkpoint))
+  problems = []
+  for var in variables:
+    name = var.op.name
+    if name not in shapes:
+      problems.append("  %s: in the model, not in the checkpoint" % name)
+    elif list(shapes[name]) != var.shape.as_list():
+      problems.append("  %s: model %s, checkpoint %s" %
+                      (name, var.shape.as_list(), shapes[name]))
+  if problems:
+    raise CheckpointMismatchError(
+        "%s %s does not fit the model: %d variable(s) differ (was it made "
+        "with another config or task? use a new --output_dir)\n%s" %
+        (what, checkpoint, len(problems), "\n".join(problems[:20])))
 
 
 def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
@@ -263,24 +363,53 @@ def cli_main(run_fn):
 
   Bad input raises ValueError with a message that names the flag or file
   and what was expected; the CLI prints just that line and exits 1, since
-  a traceback would only bury it. ALBERT_TRACEBACK=1 shows the traceback.
+  a traceback would only bury it. The same goes for what the machine or
+  TensorFlow report about files (a full disk, an unreadable checkpoint),
+  and Ctrl-C ends with one line and exit code 130. ALBERT_TRACEBACK=1
+  shows the traceback.
   """
 
   def main(argv):
     program = os.path.splitext(os.path.basename(sys.argv[0]))[0]
     try:
-      if len(argv) > 1:
+      # absl's app.run passes the remaining argv; the release's tests call
+      # main(None).
+      if argv is not None and len(argv) > 1:
         raise ValueError("unexpected arguments: %s" % " ".join(argv[1:]))
       tf.logging.set_verbosity(tf.logging.INFO)
       log_each_line_once()
       run_fn(flags.FLAGS)
-    except ValueError as e:
+    except KeyboardInterrupt:
       if os.environ.get("ALBERT_TRACEBACK"):
         raise
-      sys.stderr.write("%s: error: %s\n" % (program, e))
+      sys.stderr.write("%s: interrupted\n" % program)
+      sys.exit(130)
+    except (ValueError, OSError, tf.errors.OpError) as e:
+      if os.environ.get("ALBERT_TRACEBACK"):
+        raise
+      sys.stderr.write("%s: error: %s\n" % (program, error_line(e)))
       sys.exit(1)
 
   return main
+
+
+def error_line(error):
+  """One line saying what went wrong, for a CLI's last words."""
+  if isinstance(error, tf.errors.OpError):
+    message = (error.message or str(error)).strip().splitlines()
+    text = message[0] if message else type(error).__name__
+    if "checkpoint" in text.lower() or isinstance(
+        error, (tf.errors.NotFoundError, tf.errors.InvalidArgumentError)):
+      return "%s (TensorFlow %s; is the checkpoint complete and made for " \
+             "this config?)" % (text, type(error).__name__)
+    return "%s (TensorFlow %s)" % (text, type(error).__name__)
+  if isinstance(error, OSError) and not isinstance(error, ValueError):
+    where = error.filename or ""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+      reason += "; free some space and run again (completed outputs are kept)"
+    return "%s%s" % ("%s: " % where if where else "", reason)
+  return str(error) or type(error).__name__
 
 
 def load_albert_config(albert_config_file, max_seq_length):
@@ -298,11 +427,68 @@ def load_albert_config(albert_config_file, max_seq_length):
         "--albert_config_file=%s" %
         (max_seq_length, albert_config.max_position_embeddings,
          albert_config_file))
+  tf.logging.info("Effective config (%s): %s", albert_config_file,
+                  " ".join(albert_config.to_json_string().split()))
   return albert_config
 
 
 class CheckpointMismatchError(ValueError):
   """The init checkpoint does not fit the model (shapes, or nothing at all)."""
+
+
+def check_checkpoint_files(checkpoint, what="checkpoint"):
+  """Fails when a checkpoint's files are missing, unreadable or truncated.
+
+  TensorFlow finds a truncated .data file only when it restores, deep in a
+  session, with an OutOfRangeError that names no file. The index says how
+  many bytes every tensor takes; the data files must hold at least that.
+
+  Args:
+    checkpoint: checkpoint prefix.
+    what: the flag or role, for the message (e.g. "init_checkpoint").
+
+  Raises:
+    CheckpointMismatchError: naming the checkpoint and what is wrong.
+  """
+  try:
+    reader = tf.train.load_checkpoint(checkpoint)
+  except (tf.errors.OpError, ValueError) as e:
+    raise CheckpointMismatchError(
+        "%s %s cannot be read: %s" %
+        (what, checkpoint, str(getattr(e, "message", e)).splitlines()[0]))
+  shapes = reader.get_variable_to_shape_map()
+  dtypes = reader.get_variable_to_dtype_map()
+  expected = 0
+  for name, shape in shapes.items():
+    if dtypes[name] != tf.string:
+      count = 1
+      for dim in shape:
+        count *= dim
+      expected += count * dtypes[name].size
+  data_files = tf.gfile.Glob(checkpoint + ".data-*")
+  actual = sum(tf.io.gfile.stat(path).length for path in data_files)
+  if actual < expected:
+    raise CheckpointMismatchError(
+        "%s %s is truncated: its data file(s) %s hold %d bytes but its index "
+        "describes %d; copy or download it again" %
+        (what, checkpoint, ", ".join(os.path.basename(p) for p in data_files)
+         or "(none)", actual, expected))
+
+
+def resolve_init_checkpoint(init_checkpoint):
+  """A checkpoint prefix from what users pass as --init_checkpoint.
+
+  "model.ckpt-best.index" (release issue #135), ".meta" or a ".data-…"
+  shard name all mean the prefix; TensorFlow would find no checkpoint at
+  them and, in the release, training then went on from random weights.
+  """
+  if not init_checkpoint:
+    return init_checkpoint
+  prefix = re.sub(r"\.(index|meta|data-\d+-of-\d+)$", "", init_checkpoint)
+  if prefix != init_checkpoint:
+    tf.logging.info("--init_checkpoint=%s names one file of a checkpoint; "
+                    "using its prefix %s", init_checkpoint, prefix)
+  return prefix
 
 
 def init_from_checkpoint(init_checkpoint,
@@ -349,6 +535,7 @@ def init_from_checkpoint(init_checkpoint,
     raise CheckpointMismatchError(
         "init_checkpoint not found: %s (expected a checkpoint prefix such as "
         "model.ckpt-1000, with a .index file beside it)" % init_checkpoint)
+  check_checkpoint_files(init_checkpoint, "init_checkpoint")
 
   result = modeling.get_assignment_map_from_checkpoint(
       tvars, init_checkpoint, num_of_group=num_of_group)
@@ -627,9 +814,10 @@ def list_checkpoints(output_dir):
 def copy_checkpoint(source, target):
   """Copies a checkpoint's files (source.* -> target.*).
 
-  Every file is copied under a hidden temporary name first and only then
-  are they renamed into place, .index last: a copy that dies half-way
-  leaves either the old checkpoint or no .index to find.
+  Every file is copied under a hidden temporary name first; then the old
+  target.index goes, the new files are renamed into place and the new
+  .index comes last. A copy that dies half-way leaves no .index, never an
+  index that points into other data files.
   """
   directory, base = os.path.split(target)
   copies = []
@@ -641,13 +829,60 @@ def copy_checkpoint(source, target):
                                                      os.getpid()))
     tf.gfile.Copy(path, tmp, overwrite=True)
     copies.append((suffix, tmp))
+  if tf.gfile.Exists(target + ".index"):
+    tf.gfile.Remove(target + ".index")
   for suffix, tmp in sorted(copies, key=lambda c: c[0] == ".index"):
     tf.gfile.Rename(tmp, target + suffix, overwrite=True)
 
 
+def checkpoint_global_step(checkpoint):
+  """The global_step stored in a checkpoint, or None."""
+  try:
+    return int(tf.train.load_variable(checkpoint, "global_step"))
+  except (tf.errors.OpError, ValueError):
+    return None
+
+
+def read_results(path):
+  """A `key = value` file (one block) as a dict of strings."""
+  with tf.gfile.GFile(path) as f:
+    return dict(line.rstrip("\n").split(" = ", 1) for line in f
+                if " = " in line)
+
+
 def best_or_latest_checkpoint(output_dir):
-  """output_dir/model.ckpt-best if present, else the latest, else None."""
+  """output_dir/model.ckpt-best if present and sound, else the latest.
+
+  model.ckpt-best is checked against best_checkpoint.txt (its step): an
+  update that was interrupted is repaired from the recorded checkpoint,
+  and a best that cannot be trusted is an error rather than a silent
+  prediction from other weights. A model.ckpt-best without a record (made
+  by the release) is used as it is.
+
+  Raises:
+    ValueError: model.ckpt-best disagrees with its record and the recorded
+      checkpoint is gone.
+  """
   best = os.path.join(output_dir, BEST_CHECKPOINT_NAME)
+  record_path = os.path.join(output_dir, "best_checkpoint.txt")
+  if tf.gfile.Exists(record_path):
+    record = read_results(record_path)
+    step = int(record.get("global_step", -1))
+    if (tf.gfile.Exists(best + ".index") and
+        checkpoint_global_step(best) == step):
+      return best
+    source = record.get("checkpoint", "")
+    if (source and tf.gfile.Exists(source + ".index") and
+        checkpoint_global_step(source) == step):
+      tf.logging.warning(
+          "%s does not match %s (an interrupted update); copying it again "
+          "from %s", best, record_path, source)
+      copy_checkpoint(source, best)
+      return best
+    raise ValueError(
+        "%s does not match %s (step %d) and %s is gone; evaluate again "
+        "(--do_eval) to choose the best checkpoint" %
+        (best, record_path, step, source or "the recorded checkpoint"))
   if tf.gfile.Exists(best + ".index"):
     return best
   return tf.train.latest_checkpoint(output_dir)

@@ -124,18 +124,6 @@ class SquadTask(fine_tuning.Task):
           "--max_seq_length=%d must be longer than --max_query_length=%d "
           "plus 3 ([CLS] and two [SEP]s), or no paragraph fits" %
           (options.max_seq_length, options.max_query_length))
-    for name in ("doc_stride", "max_query_length", "n_best_size",
-                 "max_answer_length", "train_batch_size",
-                 "predict_batch_size"):
-      if getattr(options, name) < 1:
-        raise ValueError("--%s=%s must be a positive number" %
-                         (name, getattr(options, name)))
-    if options.do_train and options.num_train_epochs <= 0:
-      raise ValueError("--num_train_epochs=%s must be positive" %
-                       options.num_train_epochs)
-    if not 0 <= options.warmup_proportion <= 1:
-      raise ValueError("--warmup_proportion=%s must be within [0, 1]" %
-                       options.warmup_proportion)
 
   def read_data(self):
     o = self.options

@@ -111,8 +111,10 @@ def options_for(directory, data_path, output_dir, **overrides):
 def test_tiny_model_learns_and_writes_eval_results(data, tmp_path):
   directory, path = data
   out = str(tmp_path / "model")
+  with pytest.raises(ValueError, match="no checkpoint to evaluate"):
+    run_pretraining.run(options_for(directory, path, out, do_eval=True))
   before = run_pretraining.run(options_for(directory, path, out,
-                                           do_eval=True))
+                                           do_eval=True, eval_untrained=True))
   after = run_pretraining.run(options_for(directory, path, out,
                                           do_train=True, do_eval=True,
                                           num_train_steps=120))
