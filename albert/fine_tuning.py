@@ -389,6 +389,7 @@ def run(options, task):
 
   # 3. Training.
   if modes.train:
+    runtime.remove_dead_run_leftovers(options.output_dir)
     input_fn = task.train_input_fn()
     runtime.log_progress(
         "%s: training to step %d (batch %d, warmup %d steps)", task.name,

@@ -153,6 +153,7 @@ def run(options):
       eval_batch_size=options.eval_batch_size)
 
   if options.do_train:
+    runtime.remove_dead_run_leftovers(options.output_dir)
     tf.logging.info("***** Running training *****")
     tf.logging.info("  Batch size = %d", options.train_batch_size)
     estimator.train(

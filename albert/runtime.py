@@ -780,6 +780,60 @@ def check_output_dir_writable(output_dir):
     raise ValueError("output_dir %s is not writable: %s" % (output_dir, e))
 
 
+# What a killed run leaves in output_dir: TensorFlow's own staging files
+# (file_io's "<name>.tmp<uuid hex>", the Saver's "<prefix>_temp/" shards)
+# and ours (".<name>.tmp-<pid>").
+_TF_TEMP_FILE = re.compile(r"^.+\.tmp[0-9a-f]{32}$")
+_TF_TEMP_DIR = re.compile(r"^.+_temp$")
+_OUR_TEMP = re.compile(r"^\..+\.tmp-(\d+)$")
+
+
+def _process_alive(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def remove_dead_run_leftovers(output_dir):
+  """Removes staging files a killed run left in output_dir.
+
+  Called when training starts: the trainer is then the only writer of
+  output_dir, so TensorFlow's staging names (which carry no pid) can only
+  be a dead run's. Ours carry the writer's pid and are removed only when
+  that process is gone. Nothing else is touched.
+
+  Returns:
+    The names removed.
+  """
+  if "://" in output_dir or not os.path.isdir(output_dir):
+    return []
+  removed = []
+  for name in sorted(os.listdir(output_dir)):
+    path = os.path.join(output_dir, name)
+    ours = _OUR_TEMP.match(name)
+    if ours and int(ours.group(1)) != os.getpid() and not _process_alive(
+        int(ours.group(1))) and os.path.isfile(path):
+      os.remove(path)
+    elif _TF_TEMP_FILE.match(name) and os.path.isfile(path):
+      os.remove(path)
+    elif (_TF_TEMP_DIR.match(name) and os.path.isdir(path) and
+          all(n.startswith("part-") for n in os.listdir(path))):
+      for part in os.listdir(path):
+        os.remove(os.path.join(path, part))
+      os.rmdir(path)
+    else:
+      continue
+    removed.append(name)
+  if removed:
+    tf.logging.info("Removed %d file(s) a killed run left in %s: %s",
+                    len(removed), output_dir, ", ".join(removed))
+  return removed
+
+
 BEST_CHECKPOINT_NAME = "model.ckpt-best"
 
 

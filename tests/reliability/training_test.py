@@ -289,3 +289,39 @@ def test_cli_main_accepts_none_as_the_release_tests_call_it(capsys):
   seen = []
   runtime.cli_main(seen.append)(None)
   assert len(seen) == 1
+
+
+def test_training_removes_only_what_killed_runs_left(data, trained, tmp_path):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  directory, path = data
+  out = str(tmp_path / "out")
+  shutil.copytree(trained, out)
+  dead = subprocess.Popen([sys.executable, "-c", "pass"])
+  dead.wait()
+  alive = subprocess.Popen([sys.executable, "-c",
+                            "import sys; sys.stdin.read()"],
+                           stdin=subprocess.PIPE)
+  try:
+    leftovers = ["graph.pbtxt.tmp" + "0123456789abcdef" * 2,
+                 "model.ckpt-8.meta.tmp" + "fedcba9876543210" * 2,
+                 ".eval_results.txt.tmp-%d" % dead.pid]
+    kept = ["notes.txt", "graph.pbtxt.tmp-mine", ".x.tmp-%d" % alive.pid]
+    for name in leftovers + kept:
+      with open(os.path.join(out, name), "w") as f:
+        f.write("x")
+    os.makedirs(os.path.join(out, "model.ckpt-9_temp"))
+    with open(os.path.join(out, "model.ckpt-9_temp",
+                           "part-00000-of-00001.index"), "w") as f:
+      f.write("x")
+    os.makedirs(os.path.join(out, "my_temp"))
+    with open(os.path.join(out, "my_temp", "mine.txt"), "w") as f:
+      f.write("x")
+    run_pretraining.run(rpt.options_for(directory, path, out, do_train=True,
+                                        num_train_steps=9))
+    names = set(os.listdir(out))
+    assert not names & set(leftovers + ["model.ckpt-9_temp"])
+    assert set(kept) <= names and "my_temp" in names
+  finally:
+    alive.kill()
+    alive.wait()
