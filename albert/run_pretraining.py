@@ -28,6 +28,7 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import input_pipeline
 from albert import pretraining
 from albert import runtime
 
@@ -56,7 +57,7 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("integer", "max_predictions_per_seq", 20,
      "Maximum number of masked LM predictions per sequence. Must match the "
      "data files."),
-    ("bool", "do_train", False, "Whether to run training."),
+    ("bool", "do_train", True, "Whether to run training."),
     ("bool", "do_eval", False, "Whether to run eval on the dev set."),
     ("bool", "eval_untrained", False,
      "With --do_eval and an output_dir without checkpoints: evaluate the "
@@ -75,6 +76,10 @@ FLAG_DEFAULTS = runtime.define_flags([
      "Whether to initialize parameters of other groups from group 0"),
     ("integer", "log_every_n_steps", 100,
      "How often to log loss and examples/s (CPU/GPU)."),
+    ("float", "masked_lm_budget", 0,
+     "Accepted for release command lines and must stay 0: masking is done "
+     "offline by create_pretraining_data (the release's dynamic masking "
+     "with a budget was never finished)."),
 ] + runtime.run_flag_specs(save_checkpoints_steps=5000))
 
 
@@ -103,6 +108,11 @@ def run(options):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
   runtime.check_numeric_flags(options)
+  if options.masked_lm_budget:
+    raise ValueError(
+        "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
+        "it in the release); leave it 0 and mask offline with "
+        "create_pretraining_data" % options.masked_lm_budget)
 
   albert_config = runtime.load_albert_config(options.albert_config_file,
                                              options.max_seq_length)
@@ -166,17 +176,32 @@ def run(options):
     return None
   tf.logging.info("***** Running evaluation *****")
   tf.logging.info("  Batch size = %d", options.eval_batch_size)
-  result = estimator.evaluate(
-      input_fn=pretraining.input_fn_builder(
-          input_files, options.max_seq_length,
-          options.max_predictions_per_seq, is_training=False),
-      steps=options.max_eval_steps)
-  result = runtime.plain_results(result)
+  eval_input_fn = pretraining.input_fn_builder(
+      input_files, options.max_seq_length, options.max_predictions_per_seq,
+      is_training=False)
+  results_path = tf.io.gfile.join(options.output_dir, "eval_results.txt")
+  latest = tf.train.latest_checkpoint(options.output_dir)
+  if latest is None:
+    # The init checkpoint's weights, or (--eval_untrained) random ones.
+    result = runtime.plain_results(estimator.evaluate(
+        input_fn=eval_input_fn, steps=options.max_eval_steps))
+    runtime.write_results(results_path, result, append=True)
+  else:
+    # As released: the latest checkpoint is evaluated, and the best by
+    # masked-LM accuracy so far is kept as model.ckpt-best.
+    history, _ = runtime.evaluate_checkpoints(
+        runtime.estimator_evaluate_fn(estimator, eval_input_fn,
+                                      options.max_eval_steps),
+        options.output_dir, "masked_lm_accuracy",
+        eval_key={"input_files": [input_pipeline.file_fingerprint(path)
+                                  for path in input_files],
+                  "max_eval_steps": options.max_eval_steps,
+                  "eval_batch_size": options.eval_batch_size},
+        checkpoints=[latest])
+    result = history[runtime.checkpoint_step(latest)]
   tf.logging.info("***** Eval results *****")
   for key in sorted(result):
     tf.logging.info("  %s = %s", key, result[key])
-  runtime.write_results(
-      tf.io.gfile.join(options.output_dir, "eval_results.txt"), result)
   return result
 
 

@@ -133,6 +133,7 @@ NUMERIC_FLAG_RULES = {
     # Checkpoints and loops.
     "save_checkpoints_steps": _POSITIVE, "iterations_per_loop": _POSITIVE,
     "keep_checkpoint_max": _NON_NEGATIVE, "num_tpu_cores": _POSITIVE,
+    "log_every_n_steps": _POSITIVE,
     # Data creation.
     "dupe_factor": _POSITIVE, "masked_lm_prob": _FRACTION,
     "short_seq_prob": _FRACTION, "num_workers": _POSITIVE,
@@ -738,11 +739,18 @@ def write_results(path, results, append=False):
     results: dict of metric name to value.
     append: append a block instead of replacing the file.
   """
-  lines = _results_text(results)
-  if append and tf.gfile.Exists(path):
+  if append:
+    append_text(path, _results_text(results))
+  else:
+    atomic_write_text(path, _results_text(results))
+
+
+def append_text(path, text):
+  """Appends text to a file, atomically (the whole file is rewritten)."""
+  if tf.gfile.Exists(path):
     with tf.gfile.GFile(path, "r") as f:
-      lines = f.read() + lines
-  atomic_write_text(path, lines)
+      text = f.read() + text
+  atomic_write_text(path, text)
 
 
 def _results_text(results):
@@ -872,6 +880,9 @@ def copy_checkpoint(source, target):
   target.index goes, the new files are renamed into place and the new
   .index comes last. A copy that dies half-way leaves no .index, never an
   index that points into other data files.
+
+  Returns:
+    (source file, target file) pairs.
   """
   directory, base = os.path.split(target)
   copies = []
@@ -887,6 +898,7 @@ def copy_checkpoint(source, target):
     tf.gfile.Remove(target + ".index")
   for suffix, tmp in sorted(copies, key=lambda c: c[0] == ".index"):
     tf.gfile.Rename(tmp, target + suffix, overwrite=True)
+  return [(source + suffix, target + suffix) for suffix, _ in sorted(copies)]
 
 
 def checkpoint_global_step(checkpoint):
@@ -961,7 +973,7 @@ def estimator_evaluate_fn(estimator, input_fn, steps=None, name=None):
 
 def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
                          higher_is_better=True, extra_results=None,
-                         name=None, eval_key=None):
+                         name=None, eval_key=None, checkpoints=None):
   """Evaluates every kept checkpoint once and keeps the best one.
 
   Each checkpoint not evaluated before (oldest first) is evaluated and its
@@ -983,6 +995,9 @@ def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
     eval_key: (optional) JSON-serialisable description of the eval set.
       Results remembered for another eval set (another dev file, other
       flags) are not reused: every checkpoint is evaluated again.
+    checkpoints: (optional) the checkpoint paths to consider (default:
+      every one in output_dir); the best is chosen among them and those
+      evaluated before.
 
   Returns:
     (results_by_step, best): dict of global step to results dict, and the
@@ -995,7 +1010,8 @@ def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
   results_path = os.path.join(output_dir, "eval_results%s.txt" % suffix)
   history_path = os.path.join(output_dir, "eval_history%s.json" % suffix)
   best_path = os.path.join(output_dir, "best_checkpoint%s.txt" % suffix)
-  checkpoints = list_checkpoints(output_dir)
+  if checkpoints is None:
+    checkpoints = list_checkpoints(output_dir)
   if not checkpoints:
     raise ValueError("output_dir %s has no checkpoint to evaluate; train "
                      "first (--do_train) or point --output_dir at a trained "
@@ -1008,6 +1024,11 @@ def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
         {"eval_key": eval_key,
          "results": {str(k): v for k, v in history.items()}},
         indent=1, sort_keys=True))
+
+  pick = max if higher_is_better else min
+
+  def best_step_of(steps):
+    return pick(steps, key=lambda s: (history[s][key_name], -s))
 
   for path in checkpoints:
     step = checkpoint_step(path)
@@ -1022,11 +1043,13 @@ def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
     log_progress("checkpoint %s: %s = %.4f", os.path.basename(path),
                  key_name, result[key_name])
     history[step] = dict(result, checkpoint=path)
-    write_results(results_path, result, append=True)
+    # The release's block: the results, the best value so far, a rule.
+    append_text(results_path, "%sbest = %s\n%s\n" % (
+        _results_text(result), history[best_step_of(history)][key_name],
+        "=" * 50))
     save_history()
 
-  pick = max if higher_is_better else min
-  best_step = pick(history, key=lambda s: (history[s][key_name], -s))
+  best_step = best_step_of(history)
   best = history[best_step]
   best_lines = {"checkpoint": best["checkpoint"], "global_step": best_step,
                 key_name: best[key_name]}
@@ -1040,8 +1063,14 @@ def evaluate_checkpoints(evaluate_fn, output_dir, key_name,
   if not name and (previous != _results_text(best_lines) or
                    not tf.gfile.Exists(best_prefix + ".index")):
     if tf.gfile.Exists(best["checkpoint"] + ".index"):
-      copy_checkpoint(best["checkpoint"], best_prefix)
+      copied = copy_checkpoint(best["checkpoint"], best_prefix)
+      append_text(results_path, "".join(
+          "saved %s to %s\n" % pair for pair in copied))
   write_results(best_path, best_lines)
+  if not name:
+    # The release's record of the evaluation: last step, best step, value.
+    atomic_write_text(os.path.join(output_dir, "best_trial.txt"), "%d:%d:%s" %
+                      (max(history), best_step, best[key_name]))
   log_progress("best checkpoint: step %d, %s = %.4f", best_step, key_name,
                best[key_name])
   return history, best

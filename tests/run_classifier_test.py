@@ -160,6 +160,8 @@ def read_blocks(path):
   blocks, current = [], {}
   with open(path) as f:
     for line in f:
+      if " = " not in line:  # The release's rule and "saved" lines.
+        continue
       key, value = line.rstrip("\n").split(" = ", 1)
       if key in current:
         blocks.append(current)
