@@ -180,20 +180,28 @@ def _format_label(prediction, label_list, regression):
 
 
 def _write_predictions(estimator, input_fn, checkpoint, split, label_list,
-                       regression, output_dir, submission_name):
-  """Writes <name>.tsv (GLUE format) and test_results_<name>.tsv."""
+                       regression, output_dir, submission_name,
+                       release_files=False):
+  """Writes <name>.tsv (GLUE format) and test_results_<name>.tsv.
+
+  With release_files, also the release's test_results.tsv (the raw
+  probabilities, no header) and submit_results.tsv.
+  """
   submission = ["index\tprediction\n"]
   if regression:
     probabilities = ["index\tscore\n"]
   else:
     probabilities = ["index\t%s\n" % "\t".join(label_list)]
+  raw_probabilities = []
   results = estimator.predict(input_fn=input_fn, checkpoint_path=checkpoint,
                               yield_single_examples=True)
   for example, prediction in zip(split.examples, results):
     submission.append("%s\t%s\n" % (
         example.guid, _format_label(prediction, label_list, regression)))
+    values = prediction["probabilities"].reshape(-1)
     probabilities.append("%s\t%s\n" % (example.guid, "\t".join(
-        "%.6f" % p for p in prediction["probabilities"].reshape(-1))))
+        "%.6f" % p for p in values)))
+    raw_probabilities.append("\t".join(str(p) for p in values) + "\n")
   written = len(submission) - 1
   if written != len(split.examples):
     raise RuntimeError("got %d predictions for %d examples of %s" %
@@ -203,6 +211,11 @@ def _write_predictions(estimator, input_fn, checkpoint, split, label_list,
   runtime.atomic_write_text(
       os.path.join(output_dir, "test_results_%s.tsv" % submission_name),
       "".join(probabilities))
+  if release_files:
+    runtime.atomic_write_text(os.path.join(output_dir, "test_results.tsv"),
+                              "".join(raw_probabilities))
+    runtime.atomic_write_text(os.path.join(output_dir, "submit_results.tsv"),
+                              "".join(submission))
   runtime.log_progress("wrote %d predictions of %s to %s", written,
                        split.path, path)
   return path
@@ -330,7 +343,8 @@ class GlueTask(fine_tuning.Task):
     o = self.options
     pad_predict = o.predict_batch_size if o.use_tpu else 1
     submission_files = {}
-    for submission_name, split_processor, split in self.predict_splits:
+    for index, (submission_name, split_processor, split) in enumerate(
+        self.predict_splits):
       split_task = "ax" if submission_name == "AX" else self.task
       predict_file, _ = self._features_file(split, pad_to=pad_predict,
                                             task=split_task)
@@ -339,7 +353,7 @@ class GlueTask(fine_tuning.Task):
           estimator, self._input_fn(predict_file, False,
                                     o.predict_batch_size, split_task),
           checkpoint, split, split_processor.get_labels(), self.regression,
-          o.output_dir, submission_name)
+          o.output_dir, submission_name, release_files=index == 0)
     return submission_files
 
 

@@ -228,6 +228,34 @@ def test_sst2_predict_writes_the_submission_file(sst2_run, glue):
     assert sum(p) == pytest.approx(1.0, abs=1e-4)
     assert str(int(np.argmax(p))) == submitted
   assert not glob.glob(os.path.join(out, "*.tmp-*"))
+  # The release's files, for scripts written against it.
+  raw = read_tsv(os.path.join(out, "test_results.tsv"))
+  assert len(raw) == len(rows) - 1
+  for raw_row, row in zip(raw, probabilities[1:]):
+    np.testing.assert_allclose([float(x) for x in raw_row],
+                               [float(x) for x in row[1:]], atol=1e-6)
+  assert read_tsv(os.path.join(out, "submit_results.tsv")) == rows
+
+
+def test_eval_results_have_the_release_blocks(sst2_run):
+  out, summary = sst2_run
+  with open(os.path.join(out, "eval_results.txt")) as f:
+    text = f.read()
+  blocks = [b for b in text.split("=" * 50 + "\n") if "global_step" in b]
+  assert len(blocks) == len(summary["eval_history"])
+  best_so_far = -1.0
+  for block in blocks:
+    values = dict(l.split(" = ", 1) for l in block.splitlines() if " = " in l)
+    best_so_far = max(best_so_far, float(values["eval_accuracy"]))
+    assert float(values["best"]) == pytest.approx(best_so_far)
+  with open(os.path.join(out, "best_trial.txt")) as f:
+    last, best_step, best_value = f.read().split(":")
+  assert int(last) == max(summary["eval_history"])
+  assert int(best_step) == summary["best"]["global_step"]
+  assert float(best_value) == pytest.approx(summary["best"]["eval_accuracy"])
+  assert "saved %s to %s" % (
+      summary["best"]["checkpoint"] + ".index",
+      os.path.join(out, "model.ckpt-best.index")) in text
 
 
 def test_saved_model_predicts_what_the_estimator_predicted(
