@@ -112,12 +112,18 @@ class InputFeatures(object):
     self.is_real_example = is_real_example
 
 
-# A split's layout: whether the file starts with a header line, the column
-# of each field (guid None: "<set_type>-<line number>"; label None: the
-# split has no labels; -1: the last column) and the fewest columns a valid
-# row has.
+# A split's layout: its header (None: the file has none; else the official
+# header's names of the guid, text_a, text_b and label columns, None for a
+# field that is not read), the column of each field (guid None:
+# "<set_type>-<line number>"; label None: the split has no labels; -1: the
+# last column) and the fewest columns a valid row has.
 _Layout = collections.namedtuple(
     "_Layout", ["header", "guid", "text_a", "text_b", "label", "min_columns"])
+
+
+def _header_name(name):
+  """A header cell as compared: no byte-order mark, case or padding."""
+  return name.replace(u"\ufeff", u"").strip().lower()
 
 
 class DataProcessor(object):
@@ -151,11 +157,28 @@ class DataProcessor(object):
 
     Quote characters are ordinary text (GLUE files are not quoted), so row
     i is line i + 1 of the file; a blank line is an empty list.
+
+    Raises:
+      DataFileNotFoundError: the file does not exist.
+      DataFormatError: a line is not UTF-8, naming the file and line.
     """
     if not tf.gfile.Exists(input_file):
       raise DataFileNotFoundError("data file not found: %s" % input_file)
-    with tf.gfile.Open(input_file, "r") as f:
-      reader = csv.reader(f, delimiter="\t", quotechar=quotechar)
+
+    def decoded_lines(f):
+      for line_number, line in enumerate(f, 1):
+        try:
+          yield line.decode("utf-8")
+        except UnicodeDecodeError as e:
+          raise DataFormatError(
+              "%s:%d: not UTF-8 text (byte 0x%02x at column %d); GLUE "
+              "files are UTF-8, re-save this one as UTF-8" %
+              (input_file, line_number, line[e.start], e.start + 1))
+
+    # Lines are split on "\n" alone, as the file's line numbers count them.
+    with tf.gfile.GFile(input_file, "rb") as f:
+      reader = csv.reader(decoded_lines(f), delimiter="\t",
+                          quotechar=quotechar)
       return [line for line in reader]
 
   def process_text(self, text):
@@ -235,6 +258,37 @@ class GlueProcessor(DataProcessor):
           (location, raw, self.TASK_DIR, ", ".join(self.LABELS)))
     return label
 
+  def _check_header(self, row, layout, name, set_type):
+    """Raises DataFormatError unless row is the split's official header.
+
+    Only the columns that are read are compared (by name, ignoring case), so
+    a file whose header line was removed, or a file of another task or
+    split, fails here instead of losing its first row or being read from
+    the wrong columns.
+    """
+    expected = []
+    for field, column in zip(layout.header, (layout.guid, layout.text_a,
+                                             layout.text_b, layout.label)):
+      if field is not None and column is not None:
+        expected.append((column, field))
+    found = list(row or [])
+    if all(-len(found) <= column < len(found) and
+           _header_name(found[column]) == _header_name(field)
+           for column, field in expected):
+      return
+
+    def where(column):
+      return "the last column" if column == -1 else "column %d" % (column + 1)
+
+    raise DataFormatError(
+        "%s:1: expected the official %s %s header, with %s; found %s "
+        "(is the header line missing, or is this another task's file?)" % (
+            name, self.TASK_DIR, set_type.split("_")[0],
+            ", ".join("%r in %s" % (field, where(column))
+                      for column, field in expected),
+            "an empty file" if row is None else
+            "%d column(s) %r" % (len(found), "\t".join(found)[:200])))
+
   def _create_examples(self, lines, set_type, input_file=None):
     """Creates examples from the rows of one split's file.
 
@@ -248,10 +302,12 @@ class GlueProcessor(DataProcessor):
     """
     layout = self._layout(set_type)
     name = input_file or ("%s %s" % (self.TASK_DIR, set_type))
+    if layout.header is not None:
+      self._check_header(lines[0] if lines else None, layout, name, set_type)
     examples = []
     skipped, first_skipped = 0, None
     for i, line in enumerate(lines):
-      if layout.header and i == 0:
+      if layout.header is not None and i == 0:
         continue
       if not line or (len(line) == 1 and not line[0].strip()):
         continue  # A blank line is no row.
@@ -284,6 +340,11 @@ class GlueProcessor(DataProcessor):
           "Skipped %d malformed row(s) with too few columns in %s (the "
           "first at %s); the official %s files have a few of these.",
           skipped, name, first_skipped, self.TASK_DIR)
+    if not examples:
+      raise DataFormatError(
+          "%s has no data rows%s; expected the official %s file" %
+          (name, " (%d malformed row(s) skipped)" % skipped if skipped
+           else "", self.TASK_DIR))
     return examples
 
 
@@ -291,30 +352,32 @@ class ColaProcessor(GlueProcessor):
   """CoLA: train/dev have no header (label col 1, sentence col 3)."""
 
   TASK_DIR = "CoLA"
-  TRAIN_LAYOUT = _Layout(header=False, guid=None, text_a=3, text_b=None,
+  TRAIN_LAYOUT = _Layout(header=None, guid=None, text_a=3, text_b=None,
                          label=1, min_columns=4)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=None,
-                        label=None, min_columns=2)
+  TEST_LAYOUT = _Layout(header=("index", "sentence", None, None), guid=0,
+                        text_a=1, text_b=None, label=None, min_columns=2)
 
 
 class Sst2Processor(GlueProcessor):
   """SST-2: sentence, label; test: index, sentence."""
 
   TASK_DIR = "SST-2"
-  TRAIN_LAYOUT = _Layout(header=True, guid=None, text_a=0, text_b=None,
-                         label=1, min_columns=2)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=None,
-                        label=None, min_columns=2)
+  TRAIN_LAYOUT = _Layout(header=(None, "sentence", None, "label"), guid=None,
+                         text_a=0, text_b=None, label=1, min_columns=2)
+  TEST_LAYOUT = _Layout(header=("index", "sentence", None, None), guid=0,
+                        text_a=1, text_b=None, label=None, min_columns=2)
 
 
 class MrpcProcessor(GlueProcessor):
   """MRPC: Quality, #1 ID, #2 ID, #1 String, #2 String."""
 
   TASK_DIR = "MRPC"
-  TRAIN_LAYOUT = _Layout(header=True, guid=None, text_a=3, text_b=4,
-                         label=0, min_columns=5)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=3, text_b=4,
-                        label=None, min_columns=5)
+  TRAIN_LAYOUT = _Layout(header=(None, "#1 String", "#2 String", "Quality"),
+                         guid=None, text_a=3, text_b=4, label=0,
+                         min_columns=5)
+  TEST_LAYOUT = _Layout(header=("index", "#1 String", "#2 String", None),
+                        guid=0, text_a=3, text_b=4, label=None,
+                        min_columns=5)
 
 
 class StsbProcessor(GlueProcessor):
@@ -322,10 +385,11 @@ class StsbProcessor(GlueProcessor):
 
   TASK_DIR = "STS-B"
   LABELS = (None,)
-  TRAIN_LAYOUT = _Layout(header=True, guid=0, text_a=7, text_b=8,
-                         label=9, min_columns=10)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=7, text_b=8,
-                        label=None, min_columns=9)
+  TRAIN_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", "score"),
+                         guid=0, text_a=7, text_b=8, label=9, min_columns=10)
+  TEST_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", None),
+                        guid=0, text_a=7, text_b=8, label=None,
+                        min_columns=9)
 
   def _label(self, raw, location):
     try:
@@ -348,10 +412,12 @@ class QqpProcessor(GlueProcessor):
 
   TASK_DIR = "QQP"
   SKIP_MALFORMED = True
-  TRAIN_LAYOUT = _Layout(header=True, guid=0, text_a=3, text_b=4,
-                         label=5, min_columns=6)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=2,
-                        label=None, min_columns=3)
+  TRAIN_LAYOUT = _Layout(
+      header=("id", "question1", "question2", "is_duplicate"), guid=0,
+      text_a=3, text_b=4, label=5, min_columns=6)
+  TEST_LAYOUT = _Layout(header=("id", "question1", "question2", None),
+                        guid=0, text_a=1, text_b=2, label=None,
+                        min_columns=3)
 
 
 class MnliProcessor(GlueProcessor):
@@ -367,10 +433,12 @@ class MnliProcessor(GlueProcessor):
   LABELS = ("contradiction", "entailment", "neutral")
   SKIP_MALFORMED = True
   # Labeled rows: index .. sentence2 (10 columns), label1 .., gold_label.
-  TRAIN_LAYOUT = _Layout(header=True, guid=0, text_a=8, text_b=9,
-                         label=-1, min_columns=11)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=8, text_b=9,
-                        label=None, min_columns=10)
+  TRAIN_LAYOUT = _Layout(
+      header=("index", "sentence1", "sentence2", "gold_label"), guid=0,
+      text_a=8, text_b=9, label=-1, min_columns=11)
+  TEST_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", None),
+                        guid=0, text_a=8, text_b=9, label=None,
+                        min_columns=10)
 
   def get_dev_mismatched_examples(self, data_dir):
     """The mismatched dev set (dev_mismatched.tsv)."""
@@ -395,24 +463,30 @@ class QnliProcessor(GlueProcessor):
 
   TASK_DIR = "QNLI"
   LABELS = ("entailment", "not_entailment")
-  TRAIN_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=2,
-                         label=3, min_columns=4)
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=2,
-                        label=None, min_columns=3)
+  TRAIN_LAYOUT = _Layout(header=("index", "question", "sentence", "label"),
+                         guid=0, text_a=1, text_b=2, label=3, min_columns=4)
+  TEST_LAYOUT = _Layout(header=("index", "question", "sentence", None),
+                        guid=0, text_a=1, text_b=2, label=None,
+                        min_columns=3)
 
 
 class RteProcessor(QnliProcessor):
   """RTE: index, sentence1, sentence2, label."""
 
   TASK_DIR = "RTE"
+  TRAIN_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", "label"),
+                         guid=0, text_a=1, text_b=2, label=3, min_columns=4)
+  TEST_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", None),
+                        guid=0, text_a=1, text_b=2, label=None,
+                        min_columns=3)
 
 
 class WnliProcessor(GlueProcessor):
   """WNLI: index, sentence1, sentence2, label (0/1)."""
 
   TASK_DIR = "WNLI"
-  TRAIN_LAYOUT = QnliProcessor.TRAIN_LAYOUT
-  TEST_LAYOUT = QnliProcessor.TEST_LAYOUT
+  TRAIN_LAYOUT = RteProcessor.TRAIN_LAYOUT
+  TEST_LAYOUT = RteProcessor.TEST_LAYOUT
 
 
 class AXProcessor(GlueProcessor):
@@ -425,8 +499,9 @@ class AXProcessor(GlueProcessor):
   TASK_DIR = "diagnostic"
   TEST_FILE = "diagnostic.tsv"
   LABELS = MnliProcessor.LABELS
-  TEST_LAYOUT = _Layout(header=True, guid=0, text_a=1, text_b=2,
-                        label=None, min_columns=3)
+  TEST_LAYOUT = _Layout(header=("index", "sentence1", "sentence2", None),
+                        guid=0, text_a=1, text_b=2, label=None,
+                        min_columns=3)
 
   def get_train_examples(self, data_dir):
     raise ValueError("AX (the GLUE diagnostic set) has only a test set; "

@@ -31,6 +31,7 @@ from __future__ import print_function
 
 import collections
 import copy
+import difflib
 import json
 import math
 import re
@@ -40,11 +41,116 @@ import six
 import tensorflow.compat.v1 as tf
 
 
+class AlbertConfigError(ValueError):
+  """An albert_config.json (or dict) that cannot describe the model."""
+
+
+class VocabSizeMismatchError(ValueError):
+  """A vocabulary or data whose token ids do not fit the config's vocab_size."""
+
+
+# Keys every released albert_config.json sets that fix the architecture and
+# the shapes of the checkpoint's variables. A file without one of them would
+# otherwise get the ALBERT-xxlarge default and train or load a model of
+# another size without a word.
+REQUIRED_KEYS = ("vocab_size", "embedding_size", "hidden_size",
+                 "num_hidden_layers", "num_attention_heads",
+                 "intermediate_size", "max_position_embeddings",
+                 "type_vocab_size")
+
+# The JSON type of every key the model reads; the ones not in REQUIRED_KEYS
+# take the release's value when absent.
+_KEY_TYPES = collections.OrderedDict([
+    ("vocab_size", "integer"),
+    ("embedding_size", "integer"),
+    ("hidden_size", "integer"),
+    ("num_hidden_layers", "integer"),
+    ("num_hidden_groups", "integer"),
+    ("num_attention_heads", "integer"),
+    ("intermediate_size", "integer"),
+    ("inner_group_num", "integer"),
+    ("down_scale_factor", "integer"),
+    ("hidden_act", "string"),
+    ("hidden_dropout_prob", "number"),
+    ("attention_probs_dropout_prob", "number"),
+    ("max_position_embeddings", "integer"),
+    ("type_vocab_size", "integer"),
+    ("initializer_range", "number"),
+    ("net_structure_type", "integer"),
+    ("gap_size", "integer"),
+    ("num_memory_blocks", "integer"),
+])
+
+# Keys of released configs that this model does not use; kept without a
+# warning.
+_KNOWN_UNUSED_KEYS = ("layers_to_keep",)
+
+
+def _json_type_name(value):
+  """How a JSON reader would name value's type, for messages."""
+  if value is None:
+    return "null"
+  if isinstance(value, bool):
+    return "the boolean %s" % ("true" if value else "false")
+  if isinstance(value, six.string_types):
+    return "the string %s" % json.dumps(value)
+  if isinstance(value, (list, tuple)):
+    return "a list"
+  if isinstance(value, dict):
+    return "an object"
+  return "%r" % (value,)
+
+
+def _has_json_type(value, expected):
+  """True if value is of the JSON type expected (bools are no numbers)."""
+  if isinstance(value, bool):
+    return False
+  if expected == "integer":
+    return isinstance(value, six.integer_types)
+  if expected == "number":
+    return (isinstance(value, six.integer_types + (float,)) and
+            math.isfinite(value))
+  return isinstance(value, six.string_types)
+
+
+def _unknown_key_message(key):
+  """'unknown key ...', with the closest known key when one is close."""
+  close = difflib.get_close_matches(
+      key, list(_KEY_TYPES) + list(_KNOWN_UNUSED_KEYS), n=1, cutoff=0.7)
+  return "unknown key %r%s" % (
+      key, " (did you mean %r?)" % close[0] if close else "")
+
+
+def _warn_unknown_keys(extra, source):
+  """Logs one warning naming each key the model does not read."""
+  for key in sorted(extra):
+    if key not in _KNOWN_UNUSED_KEYS:
+      tf.logging.warning("%s: %s; it is kept but the model does not use it",
+                         source, _unknown_key_message(key))
+
+
+class _RepeatedKeyError(ValueError):
+  """A JSON object sets the same key twice."""
+
+
+def _no_repeated_keys(pairs):
+  """json object_pairs_hook: a dict, or _RepeatedKeyError on a repeat."""
+  result = {}
+  for key, value in pairs:
+    if key in result:
+      raise _RepeatedKeyError(key)
+    result[key] = value
+  return result
+
+
 class AlbertConfig(object):
   """Configuration of an `AlbertModel`: the keys of `albert_config.json`.
 
-  Keys the model does not know are kept (in `extra`) and written back by
-  `to_dict`, so a config read and re-written loses nothing.
+  Read from a file or dict (`from_json_file`, `from_dict`), a config must set
+  every key in `REQUIRED_KEYS`, with values of the right JSON type; the
+  other known keys default to the release's values. Keys the model does not
+  know are warned about by name and kept (in `extra`), and `to_dict` writes
+  them back, so a config read and re-written loses nothing.
   """
 
   def __init__(self,
@@ -89,7 +195,9 @@ class AlbertConfig(object):
       net_structure_type: kept for compatibility with released configs.
       gap_size: kept for compatibility with released configs.
       num_memory_blocks: kept for compatibility with released configs.
-      **extra: any other keys; kept and written back unchanged.
+      **extra: any other keys; kept and written back unchanged, with a
+        warning naming each one the release did not have (a typo such as
+        `hiddne_size` would otherwise leave hidden_size at its default).
     """
     self.vocab_size = vocab_size
     self.embedding_size = embedding_size
@@ -109,36 +217,97 @@ class AlbertConfig(object):
     self.net_structure_type = net_structure_type
     self.gap_size = gap_size
     self.num_memory_blocks = num_memory_blocks
+    _warn_unknown_keys(extra, "AlbertConfig")
     self.extra = dict(extra)
 
   @classmethod
-  def from_dict(cls, json_object):
-    """Constructs an `AlbertConfig` from a Python dictionary of parameters."""
-    if "vocab_size" not in json_object:
-      raise ValueError("ALBERT config is missing the required key "
-                       "'vocab_size'; got keys %s" % sorted(json_object))
-    return cls(**json_object)
+  def from_dict(cls, json_object, source="ALBERT config"):
+    """Constructs an `AlbertConfig` from a dict of albert_config.json keys.
+
+    Args:
+      json_object: dict of config keys; must hold every key in
+        `REQUIRED_KEYS`.
+      source: what the dict came from, to start messages with.
+
+    Returns:
+      `AlbertConfig`.
+
+    Raises:
+      AlbertConfigError: not a dict, a required key missing, or a value of
+        the wrong type (e.g. the string "768" for hidden_size).
+    """
+    if not isinstance(json_object, dict):
+      raise AlbertConfigError(
+          "%s must be a JSON object of config keys, got %s" %
+          (source, _json_type_name(json_object)))
+    missing = [key for key in REQUIRED_KEYS if key not in json_object]
+    if missing:
+      unknown = [key for key in json_object if key not in _KEY_TYPES]
+      typos = ["%r for %r" % (close[0], key) for key, close in (
+          (key, difflib.get_close_matches(key, unknown, n=1, cutoff=0.7))
+          for key in missing) if close]
+      raise AlbertConfigError(
+          "%s is missing required key(s) %s%s; every released "
+          "albert_config.json sets %s" %
+          (source, ", ".join(missing),
+           " (a typo? it has %s)" % ", ".join(typos) if typos else "",
+           ", ".join(REQUIRED_KEYS)))
+    known, extra = {}, {}
+    for key, value in json_object.items():
+      expected = _KEY_TYPES.get(key)
+      if expected is None:
+        extra[key] = value
+        continue
+      if not _has_json_type(value, expected):
+        raise AlbertConfigError(
+            "%s: key %r must be %s %s, got %s" %
+            (source, key, "an" if expected == "integer" else "a", expected,
+             _json_type_name(value)))
+      known[key] = value
+    _warn_unknown_keys(extra, source)
+    config = cls(**known)
+    config.extra = copy.deepcopy(extra)
+    return config
 
   @classmethod
   def from_json_file(cls, json_file):
-    """Constructs an `AlbertConfig` from a json file of parameters."""
+    """Constructs a validated `AlbertConfig` from an albert_config.json.
+
+    Raises:
+      AlbertConfigError: one line naming the file and what is wrong: it is
+        missing, not UTF-8 JSON, not an object, repeats a key, lacks a
+        required key, has a value of the wrong type, or describes no
+        working model (see `validate`).
+    """
+    source = "albert_config_file %s" % json_file
     if not tf.gfile.Exists(json_file):
-      raise ValueError("albert_config_file not found: %s" % json_file)
-    with tf.gfile.GFile(json_file, "r") as reader:
-      text = reader.read()
+      raise AlbertConfigError("albert_config_file not found: %s" % json_file)
+    if tf.gfile.IsDirectory(json_file):
+      raise AlbertConfigError("%s is a directory; expected the "
+                              "albert_config.json file in it" % source)
+    with tf.gfile.GFile(json_file, "rb") as reader:
+      data = reader.read()
     try:
-      json_object = json.loads(text)
-    except ValueError as e:
-      raise ValueError("albert_config_file %s is not valid JSON: %s" %
-                       (json_file, e))
-    if not isinstance(json_object, dict):
-      raise ValueError("albert_config_file %s must hold a JSON object of "
-                       "config keys, got %s" %
-                       (json_file, type(json_object).__name__))
+      text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+      raise AlbertConfigError("%s is not a UTF-8 JSON file (byte 0x%02x at "
+                              "offset %d)" % (source, data[e.start], e.start))
+    if not text.strip():
+      raise AlbertConfigError("%s is empty; expected a JSON object of config "
+                              "keys" % source)
     try:
-      return cls.from_dict(json_object)
+      json_object = json.loads(text, object_pairs_hook=_no_repeated_keys)
+    except _RepeatedKeyError as e:
+      raise AlbertConfigError("%s: key %r is set twice; only one value can "
+                              "be meant" % (source, e.args[0]))
     except ValueError as e:
-      raise ValueError("albert_config_file %s: %s" % (json_file, e))
+      raise AlbertConfigError("%s is not valid JSON: %s" % (source, e))
+    config = cls.from_dict(json_object, source=source)
+    try:
+      config.validate()
+    except ValueError as e:
+      raise AlbertConfigError("%s: %s" % (source, e))
+    return config
 
   def to_dict(self):
     """Serializes this instance to a Python dictionary (extra keys kept)."""
@@ -148,24 +317,62 @@ class AlbertConfig(object):
     return output
 
   def to_json_string(self):
-    """Serializes this instance to a JSON string."""
+    """The full effective config (defaults included) as indented JSON."""
     return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+  def describe(self):
+    """The full effective config as one log-friendly line of JSON."""
+    return json.dumps(self.to_dict(), sort_keys=True)
+
+  def check_num_token_ids(self, num_ids, source, exact=True):
+    """Raises VocabSizeMismatchError if num_ids ids do not fit vocab_size.
+
+    The embedding table has vocab_size rows. An id past its end has no row:
+    on CPU the lookup fails deep in a session with an error that names no
+    file; on GPU and TPU it silently reads zeros.
+
+    Args:
+      num_ids: how many ids a vocabulary has (exact=True), or the largest id
+        in some data plus one (exact=False).
+      source: what the ids come from, for the message, e.g.
+        "--spm_model_file=30k-clean.model".
+      exact: a vocabulary must match vocab_size exactly; data need only fit.
+    """
+    if exact and num_ids != self.vocab_size:
+      raise VocabSizeMismatchError(
+          "%s has %d token ids but the config's vocab_size is %d; the "
+          "vocabulary and the model do not belong together" %
+          (source, num_ids, self.vocab_size))
+    if num_ids > self.vocab_size:
+      raise VocabSizeMismatchError(
+          "%s holds token id %d but the config's vocab_size is %d (ids 0 to "
+          "%d); was it made with another vocabulary?" %
+          (source, num_ids - 1, self.vocab_size, self.vocab_size - 1))
 
   def validate(self):
     """Raises ValueError if the config cannot describe a working model."""
-    get_activation(self.hidden_act)  # Raises on an unknown name.
-    if self.hidden_size % self.num_attention_heads != 0:
-      raise ValueError(
-          "hidden_size (%d) is not a multiple of num_attention_heads (%d)" %
-          (self.hidden_size, self.num_attention_heads))
     for key in ("vocab_size", "embedding_size", "hidden_size",
                 "num_hidden_layers", "num_hidden_groups", "inner_group_num",
                 "num_attention_heads", "intermediate_size",
                 "max_position_embeddings", "type_vocab_size"):
       value = getattr(self, key)
-      if not isinstance(value, six.integer_types) or value <= 0:
+      # bool is an int to Python, but `true` is no size.
+      if (isinstance(value, bool) or
+          not isinstance(value, six.integer_types) or value <= 0):
         raise ValueError("config key %s must be a positive integer, got %r" %
                          (key, value))
+    for key in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+      value = getattr(self, key)
+      if (isinstance(value, bool) or
+          not isinstance(value, six.integer_types + (float,)) or
+          not 0 <= value < 1):
+        raise ValueError("config key %s must be a probability in [0, 1), "
+                         "got %r" % (key, value))
+    get_activation(self.hidden_act)  # Raises on an unknown name.
+    if self.hidden_size % self.num_attention_heads != 0:
+      raise ValueError(
+          "hidden_size (%d) is not a multiple of num_attention_heads (%d)" %
+          (self.hidden_size, self.num_attention_heads))
     if self.num_hidden_groups > self.num_hidden_layers:
       raise ValueError(
           "num_hidden_groups (%d) > num_hidden_layers (%d): some groups "

@@ -367,8 +367,9 @@ def expand_input_files(patterns):
   return input_files
 
 
-def check_pretraining_file(path, max_seq_length, max_predictions_per_seq):
-  """Fails clearly if a TFRecord does not fit the flags.
+def check_pretraining_file(path, max_seq_length, max_predictions_per_seq,
+                           albert_config=None):
+  """Fails clearly if a TFRecord does not fit the flags (and the config).
 
   Reads the first record and compares its features with what the model
   will parse, so a mismatch is reported by name before training starts
@@ -378,6 +379,10 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq):
     path: TFRecord file.
     max_seq_length: expected length of the sequence features.
     max_predictions_per_seq: expected length of the masked-LM features.
+    albert_config: (optional) `AlbertConfig`: the first record's token and
+      segment ids must fit its vocab_size and type_vocab_size (an id past
+      the embedding table fails deep in a session on CPU and silently reads
+      zeros on GPU/TPU).
 
   Raises:
     ValueError: the file is empty, unreadable, truncated, or
@@ -419,3 +424,14 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq):
           "input_file %s: feature %s has length %d but %s is %d; pass the "
           "value the data was created with" %
           (path, name, len(values), flag or "the released format", length))
+  if albert_config is not None:
+    ids = (list(feature_map["input_ids"].int64_list.value) +
+           list(feature_map["masked_lm_ids"].int64_list.value))
+    albert_config.check_num_token_ids(max(ids) + 1, "input_file %s" % path,
+                                      exact=False)
+    segments = feature_map["segment_ids"].int64_list.value
+    if segments and max(segments) >= albert_config.type_vocab_size:
+      raise ValueError(
+          "input_file %s holds segment id %d but the config's "
+          "type_vocab_size is %d" %
+          (path, max(segments), albert_config.type_vocab_size))

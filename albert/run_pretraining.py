@@ -120,7 +120,8 @@ def run(options):
   input_files = pretraining.expand_input_files(options.input_file)
   for path in input_files:
     pretraining.check_pretraining_file(path, options.max_seq_length,
-                                       options.max_predictions_per_seq)
+                                       options.max_predictions_per_seq,
+                                       albert_config)
   tf.logging.info("*** Input Files *** %s", ", ".join(input_files))
 
   resume_from = tf.train.latest_checkpoint(options.output_dir)

@@ -429,7 +429,7 @@ def load_albert_config(albert_config_file, max_seq_length):
         (max_seq_length, albert_config.max_position_embeddings,
          albert_config_file))
   tf.logging.info("Effective config (%s): %s", albert_config_file,
-                  " ".join(albert_config.to_json_string().split()))
+                  albert_config.describe())
   return albert_config
 
 

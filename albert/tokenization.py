@@ -29,6 +29,9 @@ import tensorflow.compat.v1 as tf
 
 SPIECE_UNDERLINE = u"▁"
 
+# The special tokens the WordPiece path emits ([UNK]) or the tasks add.
+_WORDPIECE_SPECIALS = ("[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
 
 class TokenizerFileNotFoundError(FileNotFoundError, ValueError):
   """A vocabulary or SentencePiece model file does not exist.
@@ -36,6 +39,10 @@ class TokenizerFileNotFoundError(FileNotFoundError, ValueError):
   It is both a FileNotFoundError and a ValueError so that callers written for
   either convention catch it.
   """
+
+
+class VocabFileError(ValueError):
+  """A vocabulary or SentencePiece model file of the wrong kind or broken."""
 
 
 def validate_case_matches_checkpoint(do_lower_case, init_checkpoint):
@@ -161,31 +168,98 @@ def _check_file_exists(path, argument):
   """Raises TokenizerFileNotFoundError naming argument if path is missing."""
   if not tf.gfile.Exists(path):
     raise TokenizerFileNotFoundError("%s not found: %s" % (argument, path))
+  if tf.gfile.IsDirectory(path):
+    raise VocabFileError("%s %s is a directory; expected a file" %
+                         (argument, path))
+
+
+# A line of a SentencePiece ".vocab" file: the piece, a tab, its score.
+_SPM_VOCAB_LINE = re.compile(
+    r"^[^\t]+\t-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+def _looks_like_spm_vocab(lines):
+  """True if the first non-blank lines are all "piece<TAB>score" lines."""
+  sample = [line for line in lines[:100] if line.strip()][:50]
+  return bool(sample) and all(_SPM_VOCAB_LINE.match(line.rstrip("\r"))
+                              for line in sample)
+
+
+def _is_utf8(data):
+  """True if the bytes data decode as UTF-8."""
+  try:
+    data.decode("utf-8")
+  except UnicodeDecodeError:
+    return False
+  return True
+
+
+def _is_spm_model(data):
+  """True if data parses as a serialized SentencePiece model."""
+  try:
+    spm.SentencePieceProcessor().LoadFromSerializedProto(data)
+  except (RuntimeError, TypeError, ValueError):
+    return False
+  return True
 
 
 def load_vocab(vocab_file):
-  """Loads a vocabulary file (one token a line) into an ordered dict.
+  """Loads a WordPiece vocabulary file (one token a line) into a dict.
 
   A token's id is its line number (0-based), because that is the row of the
   checkpoint's embedding table it names. Blank and whitespace-only lines are
   tolerated: they keep their id (the row exists) but name no token. Only the
-  first whitespace-separated field of a line is kept, so SentencePiece
-  ".vocab" files (token, tab, score) load as well.
+  first whitespace-separated field of a line is kept.
+
+  SentencePiece files are refused: WordPiece over their pieces would turn
+  almost every word into [UNK] without a word of warning.
 
   Args:
     vocab_file: path of the vocabulary file.
 
   Returns:
     collections.OrderedDict mapping token (str) to its id.
+
+  Raises:
+    TokenizerFileNotFoundError: the file does not exist.
+    VocabFileError: the file is empty, is not UTF-8 text, or is a
+      SentencePiece .model or .vocab file (which belong in spm_model_file).
   """
   _check_file_exists(vocab_file, "vocab_file")
+  with tf.gfile.GFile(vocab_file, "rb") as reader:
+    data = reader.read()
+  # A serialized model is binary: it holds NULs or bytes that are not UTF-8.
+  if b"\x00" in data or not _is_utf8(data):
+    if _is_spm_model(data):
+      raise VocabFileError(
+          "vocab_file %s looks like a SentencePiece model (a binary .model "
+          "file), not a WordPiece vocab.txt; pass it as --spm_model_file "
+          "instead" % vocab_file)
+  lines = data.split(b"\n")
+  if lines and not lines[-1]:
+    lines.pop()  # The file's final newline ends the last line.
+  for line_number, line in enumerate(lines, 1):
+    try:
+      lines[line_number - 1] = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+      raise VocabFileError(
+          "vocab_file %s:%d is not UTF-8 text (byte 0x%02x); expected a "
+          "WordPiece vocab.txt, one token a line" %
+          (vocab_file, line_number, line[e.start]))
+  if _looks_like_spm_vocab(lines):
+    raise VocabFileError(
+        "vocab_file %s looks like a SentencePiece .vocab file (piece<TAB>"
+        "score lines), not a WordPiece vocab.txt; pass the SentencePiece "
+        ".model file as --spm_model_file instead" % vocab_file)
   vocab = collections.OrderedDict()
-  with tf.gfile.GFile(vocab_file, "r") as reader:
-    for line_number, line in enumerate(reader):
-      fields = convert_to_unicode(line).split()
-      if fields:
-        # A repeated token keeps the later id, as the released loader did.
-        vocab[fields[0]] = line_number
+  for line_number, line in enumerate(lines):
+    fields = line.split()
+    if fields:
+      # A repeated token keeps the later id, as the released loader did.
+      vocab[fields[0]] = line_number
+  if not vocab:
+    raise VocabFileError("vocab_file %s is empty; expected a WordPiece "
+                         "vocab.txt, one token a line" % vocab_file)
   return vocab
 
 
@@ -219,13 +293,30 @@ def _load_sentencepiece(spm_model_file):
   # own file loader cannot open.
   with tf.gfile.GFile(spm_model_file, "rb") as reader:
     serialized = reader.read()
+  if not serialized:
+    raise VocabFileError("spm_model_file %s is empty; expected a "
+                         "SentencePiece .model file" % spm_model_file)
   sp_model = spm.SentencePieceProcessor()
   try:
     sp_model.LoadFromSerializedProto(serialized)
   except RuntimeError as e:
-    raise ValueError(
-        "spm_model_file is not a valid SentencePiece model: %s (%s)" %
-        (spm_model_file, e))
+    hint = ""
+    try:
+      lines = serialized.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+      lines = None
+    if lines is not None and _looks_like_spm_vocab(lines):
+      hint = ("; it looks like a SentencePiece .vocab file (piece<TAB>score "
+              "lines): pass the binary .model file made with it")
+    elif lines is not None:
+      hint = ("; it is a text file, not a binary .model (a WordPiece "
+              "vocab.txt belongs in --vocab_file)")
+    else:
+      detail = str(e).strip().splitlines()
+      hint = " (%s)" % detail[0] if detail else ""
+    raise VocabFileError(
+        "spm_model_file is not a valid SentencePiece model: %s%s" %
+        (spm_model_file, hint))
   return sp_model
 
 
@@ -249,13 +340,22 @@ class FullTokenizer(object):
     self.vocab = None
     self.sp_model = None
     if spm_model_file:
+      self.source = "spm_model_file %s" % spm_model_file
       self.sp_model = _load_sentencepiece(spm_model_file)
       tf.logging.info("Loaded SentencePiece model %s", spm_model_file)
       # A vocab dict gives both paths the same interface (e.g. len(vocab)).
       self.vocab = {self.sp_model.IdToPiece(i): i
                     for i in range(self.sp_model.GetPieceSize())}
     elif vocab_file:
+      self.source = "vocab_file %s" % vocab_file
       self.vocab = load_vocab(vocab_file)
+      missing = [token for token in _WORDPIECE_SPECIALS
+                 if token not in self.vocab]
+      if missing:
+        tf.logging.warning(
+            "%s has no %s; a BERT-style vocab.txt has %s, and a text that "
+            "needs a missing one will fail", self.source, ", ".join(missing),
+            ", ".join(_WORDPIECE_SPECIALS))
       self.basic_tokenizer = BasicTokenizer(do_lower_case=do_lower_case)
       self.wordpiece_tokenizer = WordpieceTokenizer(vocab=self.vocab)
     else:
@@ -306,12 +406,33 @@ class FullTokenizer(object):
       split_tokens.extend(self.wordpiece_tokenizer.tokenize(token))
     return split_tokens
 
+  def num_token_ids(self):
+    """How many token ids there are: the embedding rows the model needs.
+
+    Compare it with the config, e.g.
+    `albert_config.check_num_token_ids(tokenizer.num_token_ids(),
+    tokenizer.source)`.
+    """
+    if self.sp_model is not None:
+      return self.sp_model.GetPieceSize()
+    return max(self.vocab.values()) + 1
+
   def convert_tokens_to_ids(self, tokens):
-    """Maps tokens to ids; unknown pieces get the SentencePiece unk id."""
+    """Maps tokens to ids; unknown pieces get the SentencePiece unk id.
+
+    Raises:
+      VocabFileError: (WordPiece) a token such as [CLS] is not in the
+        vocabulary.
+    """
     if self.sp_model is not None:
       return [self.sp_model.PieceToId(printable_text(token))
               for token in tokens]
-    return convert_by_vocab(self.vocab, tokens)
+    try:
+      return convert_by_vocab(self.vocab, tokens)
+    except KeyError as e:
+      raise VocabFileError(
+          "token %r is not in %s; a BERT-style vocab.txt has %s" %
+          (e.args[0], self.source, ", ".join(_WORDPIECE_SPECIALS)))
 
   def convert_ids_to_tokens(self, ids):
     """Maps ids to tokens."""

@@ -376,7 +376,9 @@ def test_bad_label_names_file_line_and_labels(tmp_path):
                            r"the RTE labels entailment, not_entailment"):
     processor("rte").get_dev_examples(str(tmp_path))
   path = os.path.join(str(tmp_path), "STS-B", "train.tsv")
-  write(path, [["h"] * 10, ["0"] + ["x"] * 8 + ["high"]])
+  write(path, [["index", "genre", "filename", "year", "old_index", "source1",
+                "source2", "sentence1", "sentence2", "score"],
+               ["0"] + ["x"] * 8 + ["high"]])
   with pytest.raises(cu.DataFormatError, match=r"train\.tsv:2: .*'high'"):
     processor("sts-b").get_train_examples(str(tmp_path))
 

@@ -326,3 +326,18 @@ def test_training_removes_only_what_killed_runs_left(data, trained, tmp_path):
   finally:
     alive.kill()
     alive.wait()
+
+
+def test_data_ids_past_the_configs_vocabulary_are_named(data, tmp_path):
+  directory, path = data
+  small = str(tmp_path / "small")
+  os.makedirs(small)
+  opts = rpt.options_for(directory, path, str(tmp_path / "out"),
+                         do_train=True)
+  # Every record holds an id of at least 6 (see write_synthetic_records).
+  opts.albert_config_file = rpt.tiny_config_file(small, vocab_size=6)
+  with pytest.raises(ValueError, match=r"input_file .*train.tfrecord holds "
+                                       r"token id \d+ but the config's "
+                                       r"vocab_size is 6"):
+    run_pretraining.run(opts)
+  assert not os.path.exists(str(tmp_path / "out"))
