@@ -55,18 +55,34 @@ How this differs from the released tool, and why:
 * Input lines that are not valid UTF-8 are skipped and counted, in both
   --input_file_mode values (the mode is accepted for compatibility; files are
   always read as bytes so that one bad line cannot stop the run).
-* Output files are written under a temporary name and renamed only when the
-  whole run succeeded.
+* Output files are written under hidden temporary names (".<name>.tmp-<pid>",
+  which no glob such as "dir/*" matches) and renamed only when the whole run
+  succeeded. Temporary files of the same outputs left by a run that died
+  (its pid no longer running) are removed at the start; nothing else is.
+* A worker process that dies (the out-of-memory killer, kill -9) ends the
+  run at once with an error naming its exit code (a multiprocessing.Pool
+  would wait forever for the task the dead worker held). Ctrl-C ends the
+  run with one line and exit code 130, leaving no output.
+* A sentence (line) of more than LONG_SENTENCE_FACTOR * max_seq_length tokens
+  loses most of its tokens: an example holds at most max_seq_length - 3
+  tokens of it. Such lines are counted and reported once, with the first
+  one's file and line, since they usually mean the input is not one sentence
+  per line.
+* --max_predictions_per_seq larger than --max_seq_length is refused (the
+  released tool accepted it silently).
 """
 
 import collections
+import concurrent.futures
 import dataclasses
+import errno
 import hashlib
 import itertools
 import math
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -77,6 +93,7 @@ from absl import flags
 from absl import logging
 import tensorflow.compat.v1 as tf
 
+from albert import input_pipeline
 from albert import runtime
 from albert import tokenization
 
@@ -94,6 +111,27 @@ MASK = "[MASK]"
 # marker; these start a new word for whole-word masking. The apostrophe is
 # left out on purpose: it usually sits inside a word ("don't").
 _SP_WORD_START_PUNCTUATION = frozenset('!"#$%&()*+,-./:;?@[\\]^_`{|}~€£')
+
+# A sentence longer than this many times max_seq_length tokens is reported:
+# at most max_seq_length - 3 of its tokens reach an example, so more than
+# half of it is dropped, which usually means the input is not one sentence
+# per line.
+LONG_SENTENCE_FACTOR = 2
+
+# Test-only hook: when set to a directory, every task first creates
+# <directory>/<pid> and then waits until <directory>/go exists, so that a
+# test can kill or interrupt a run at a known point instead of after a
+# guessed sleep. Unset, it costs one dict lookup per task.
+TEST_MARKER_ENV = "ALBERT_TEST_WORKER_MARKER"
+
+
+class WorkerError(RuntimeError):
+  """A worker process died (killed, out of memory) before finishing."""
+
+
+class FileError(OSError):
+  """An input could not be read or an output written; the message names it.
+  """
 
 
 def define_flags():
@@ -149,6 +187,10 @@ def define_flags():
       "num_workers", os.cpu_count() or 1,
       "Worker processes for tokenizing and masking; the output does not "
       "depend on it.")
+  flags.DEFINE_bool(
+      "parallel", False,
+      "Kept for release command lines, which it does not change: the work "
+      "is always spread over --num_workers processes.")
   flags.DEFINE_integer(
       "chunk_size", 1000,
       "Documents held in memory at a time. Random next segments and the "
@@ -196,6 +238,13 @@ class Options(object):
                        self.dupe_factor)
     if self.ngram < 1:
       raise ValueError("--ngram must be at least 1, got %d" % self.ngram)
+    # Predictions are positions of the sequence; more of them than tokens
+    # can never be filled and only inflates every example.
+    if self.max_predictions_per_seq > self.max_seq_length:
+      raise ValueError(
+          "--max_predictions_per_seq=%d is larger than --max_seq_length=%d; "
+          "a sequence cannot have more predictions than tokens" %
+          (self.max_predictions_per_seq, self.max_seq_length))
 
 
 class TrainingInstance(object):
@@ -246,19 +295,27 @@ class Summary(object):
   skipped_lines: int = 0
   first_skipped_line: Optional[str] = None
   unsplittable_segments: int = 0
+  long_sentences: int = 0
+  first_long_sentence: Optional[str] = None
   elapsed_seconds: float = 0.0
   instances_per_file: Dict[str, int] = dataclasses.field(default_factory=dict)
   warnings: List[str] = dataclasses.field(default_factory=list)
 
 
 class InputStats(object):
-  """What read_documents has consumed so far."""
+  """What read_documents has consumed so far.
+
+  document_path and document_lines say where the document last yielded
+  comes from: its file and the line number of each of its lines.
+  """
 
   def __init__(self):
     self.bytes_read = 0
     self.lines = 0
     self.skipped_lines = 0
     self.first_skipped_line = None
+    self.document_path = None
+    self.document_lines = []
 
 
 def stable_rng(*key):
@@ -309,6 +366,17 @@ def masking_budget_warning(max_seq_length, max_predictions_per_seq,
           (max_predictions_per_seq, max_predictions_per_seq, max_seq_length,
            100.0 * max_predictions_per_seq / max_seq_length, masked_lm_prob,
            wanted, wanted))
+
+
+def long_sentence_warning(summary, max_seq_length):
+  """The warning text for the sentences counted in summary.long_sentences."""
+  return ("%d input line(s) have more than %d tokens (%d x max_seq_length), "
+          "first at %s: an example holds at most %d tokens of one line and "
+          "drops the rest. Is the input one sentence per line, with blank "
+          "lines between documents?" %
+          (summary.long_sentences, LONG_SENTENCE_FACTOR * max_seq_length,
+           LONG_SENTENCE_FACTOR, summary.first_long_sentence,
+           max_seq_length - 3))
 
 
 def replacement_vocabulary(tokenizer):
@@ -469,14 +537,25 @@ def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
   Tokens go from the front or the back at random, so that the model does not
   always see sentence ends cut off.
   """
-  while len(tokens_a) + len(tokens_b) > max_num_tokens:
-    longer = tokens_a if len(tokens_a) > len(tokens_b) else tokens_b
-    if len(longer) < 2:
+  # The draws are made on lengths and the cuts applied once at the end:
+  # deleting the first item of a list one at a time is quadratic, which took
+  # seconds per example for a very long line. The result is the same as
+  # deleting token by token.
+  lengths = [len(tokens_a), len(tokens_b)]
+  front = [0, 0]
+  back = [0, 0]
+  while lengths[0] + lengths[1] > max_num_tokens:
+    longer = 0 if lengths[0] > lengths[1] else 1
+    if lengths[longer] < 2:
       raise ValueError("cannot truncate a pair to %d tokens" % max_num_tokens)
     if rng.random() < 0.5:
-      del longer[0]
+      front[longer] += 1
     else:
-      longer.pop()
+      back[longer] += 1
+    lengths[longer] -= 1
+  for k, tokens in enumerate((tokens_a, tokens_b)):
+    del tokens[len(tokens) - back[k]:]
+    del tokens[:front[k]]
 
 
 def _split_point(tokens, rng, sentencepiece):
@@ -703,40 +782,68 @@ def read_documents(input_files, tokenizer=None, stats=None):
   if stats is None:
     stats = InputStats()
 
-  def finish(lines):
+  def finish(path, lines, numbers):
+    stats.document_path = path
     if tokenizer is None:
+      stats.document_lines = numbers
       return lines
-    tokenized = [tokenizer.tokenize(line) for line in lines]
-    return [tokens for tokens in tokenized if tokens]
+    kept = [(tokens, number) for tokens, number in
+            zip([tokenizer.tokenize(line) for line in lines], numbers)
+            if tokens]
+    stats.document_lines = [number for _, number in kept]
+    return [tokens for tokens, _ in kept]
 
   for path in input_files:
     lines = []
-    with tf.io.gfile.GFile(path, "rb") as reader:
-      line_number = 0
-      for raw in _binary_lines(reader):
-        line_number += 1
-        stats.lines += 1
-        stats.bytes_read += len(raw)
-        try:
-          line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-          stats.skipped_lines += 1
-          if stats.first_skipped_line is None:
-            stats.first_skipped_line = "%s:%d" % (path, line_number)
-          continue
-        line = line.strip()
-        if line:
-          lines.append(line)
-          continue
-        if lines:
-          document = finish(lines)
-          if document:
-            yield document
-          lines = []
+    numbers = []
+    line_number = 0
+    for raw in _file_lines(path):
+      line_number += 1
+      stats.lines += 1
+      stats.bytes_read += len(raw)
+      try:
+        line = raw.decode("utf-8")
+      except UnicodeDecodeError:
+        stats.skipped_lines += 1
+        if stats.first_skipped_line is None:
+          stats.first_skipped_line = "%s:%d" % (path, line_number)
+        continue
+      line = line.strip()
+      if line:
+        lines.append(line)
+        numbers.append(line_number)
+        continue
+      if lines:
+        document = finish(path, lines, numbers)
+        if document:
+          yield document
+        lines = []
+        numbers = []
     if lines:
-      document = finish(lines)
+      document = finish(path, lines, numbers)
       if document:
         yield document
+
+
+def _error_reason(error):
+  """What went wrong, without the file name and in one line."""
+  if isinstance(error, tf.errors.OpError):
+    text = error.message or type(error).__name__
+  else:
+    text = error.strerror or str(error) or type(error).__name__
+  lines = text.strip().splitlines()
+  return lines[0] if lines else type(error).__name__
+
+
+def _file_lines(path):
+  """Yields the lines of an input file; a failing read names the file."""
+  try:
+    with tf.io.gfile.GFile(path, "rb") as reader:
+      for raw in _binary_lines(reader):
+        yield raw
+  except (OSError, tf.errors.OpError) as e:
+    raise FileError("cannot read input file %s: %s" %
+                    (path, _error_reason(e))) from e
 
 
 def tokenizer_vocab_size(tokenizer):
@@ -791,50 +898,143 @@ def check_output_files(output_files, input_files=()):
       raise ValueError("--output_file is also an input file: %s" % path)
 
 
+def _output_error(path, error, done="no output was written"):
+  """A FileError naming the output file that could not be written."""
+  reason = _error_reason(error)
+  if getattr(error, "errno", None) == errno.ENOSPC or (
+      "no space left" in reason.lower()):
+    reason += "; free some space and run again"
+  return FileError("cannot write output file %s: %s (%s)" %
+                   (path, reason, done))
+
+
+def _process_alive(pid):
+  """False only if no process with this pid exists on this machine."""
+  if pid <= 0:
+    return True  # Not a pid a writer can have; never treat it as dead.
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except OSError:
+    return True  # It exists, but belongs to someone else.
+  return True
+
+
+def remove_stale_temporary_files(output_files):
+  """Removes temporary files of these outputs left by runs that died.
+
+  Only names that input_pipeline.temporary_path gives for one of
+  output_files are considered, and only those whose pid is not a running
+  process: a concurrent run writing the same output keeps its file. Remote
+  paths are left alone, since a pid says nothing about another machine.
+
+  Returns:
+    the removed paths.
+  """
+  removed = []
+  for path in output_files:
+    if not _is_local(path):
+      continue
+    # The pattern comes from temporary_path itself, with our pid replaced by
+    # any number, so it cannot drift from the names that are written.
+    template = os.path.basename(input_pipeline.temporary_path(path))
+    suffix = str(os.getpid())
+    if not template.endswith(suffix):
+      continue
+    pattern = re.compile(re.escape(template[:-len(suffix)]) + r"(\d+)\Z")
+    directory = os.path.dirname(path) or "."
+    try:
+      names = os.listdir(directory)
+    except OSError:
+      continue  # check_output_files reports an unusable directory.
+    for name in names:
+      match = pattern.match(name)
+      if not match or _process_alive(int(match.group(1))):
+        continue
+      stale = os.path.join(directory, name)
+      if not os.path.isfile(stale) or os.path.islink(stale):
+        continue
+      try:
+        os.remove(stale)
+      except FileNotFoundError:
+        continue  # Another run cleaned it up first.
+      except OSError as e:
+        logging.warning("could not remove %s, left by a run that died: %s",
+                        stale, _error_reason(e))
+        continue
+      removed.append(stale)
+  if removed:
+    logging.info("Removed %d temporary file(s) left by runs that died: %s",
+                 len(removed), ", ".join(removed))
+  return removed
+
+
 class ExampleWriter(object):
   """Writes serialized examples round-robin to temporary files.
 
-  Files are named <output>.tmp-<pid> until commit() renames them, so a run
-  that fails or is interrupted never leaves a file under an output name.
+  Files are written under input_pipeline.temporary_path names (hidden, so no
+  glob of the output directory matches them) until commit() renames them,
+  so a run that fails or is interrupted never leaves a file under an output
+  name. A write, close or rename that fails raises a FileError naming the
+  output file.
   """
 
   def __init__(self, output_files):
     self.output_files = list(output_files)
-    self.temp_files = ["%s.tmp-%d" % (path, os.getpid())
+    self.temp_files = [input_pipeline.temporary_path(path)
                        for path in self.output_files]
     self.counts = [0] * len(self.output_files)
     self._writers = []
     self._next = 0
-    try:
-      for temp in self.temp_files:
+    for path, temp in zip(self.output_files, self.temp_files):
+      try:
         self._writers.append(tf.io.TFRecordWriter(temp))
-    except Exception as e:
-      self.abort()
-      raise ValueError("cannot write output file %s: %s" % (temp, e))
+      except (OSError, tf.errors.OpError) as e:
+        self.abort()
+        raise _output_error(path, e) from e
 
   def write(self, serialized):
     """Writes one serialized tf.train.Example to the next file in turn."""
-    self._writers[self._next].write(serialized)
-    self.counts[self._next] += 1
-    self._next = (self._next + 1) % len(self._writers)
+    index = self._next
+    try:
+      self._writers[index].write(serialized)
+    except (OSError, tf.errors.OpError) as e:
+      raise _output_error(self.output_files[index], e) from e
+    self.counts[index] += 1
+    self._next = (index + 1) % len(self._writers)
 
   def _close(self, quiet):
+    """Closes every file; unless quiet, then raises the first failure."""
     writers, self._writers = self._writers, []
-    for writer in writers:
+    failure = None
+    # Closing flushes: this is where a full disk usually shows.
+    for path, writer in zip(self.output_files, writers):
       try:
         writer.close()
-      except Exception:  # pylint: disable=broad-except
-        if not quiet:
-          raise
+      except Exception as e:  # pylint: disable=broad-except
+        if failure is None:
+          failure = (path, e)
+    if failure is None or quiet:
+      return
+    path, e = failure
+    if isinstance(e, (OSError, tf.errors.OpError)):
+      raise _output_error(path, e) from e
+    raise e
 
   def commit(self):
     """Closes the files and moves them to their final names."""
     self._close(quiet=False)
-    for temp, path in zip(self.temp_files, self.output_files):
-      if _is_local(path):
-        os.replace(temp, path)
-      else:
-        tf.io.gfile.rename(temp, path, overwrite=True)
+    for k, (temp, path) in enumerate(zip(self.temp_files, self.output_files)):
+      try:
+        if _is_local(path):
+          os.replace(temp, path)
+        else:
+          tf.io.gfile.rename(temp, path, overwrite=True)
+      except (OSError, tf.errors.OpError) as e:
+        done = ("no output was written" if k == 0 else
+                "only %s was written" % ", ".join(self.output_files[:k]))
+        raise _output_error(path, e, done) from e
 
   def abort(self):
     """Closes and deletes the temporary files; never raises."""
@@ -859,6 +1059,7 @@ def _init_worker(tokenizer, options):
   _WORKER["options"] = options
   _WORKER["vocab_words"] = replacement_vocabulary(tokenizer)
   _WORKER["sentencepiece"] = tokenizer.sp_model is not None
+  _WORKER["test_marker"] = os.environ.get(TEST_MARKER_ENV)
 
 
 def _pool_initializer(tokenizer, options):
@@ -869,28 +1070,49 @@ def _pool_initializer(tokenizer, options):
   _init_worker(tokenizer, options)
 
 
+def _wait_at_test_marker(directory):
+  """Test-only (see TEST_MARKER_ENV): announce this process, wait for "go".
+  """
+  with open(os.path.join(directory, str(os.getpid())), "a"):
+    pass
+  go = os.path.join(directory, "go")
+  while not os.path.exists(go):
+    time.sleep(0.01)
+
+
 def _tokenize_documents(documents):
   """Task: tokenizes raw documents.
 
-  Returns, per document, (sentences, number of tokens) where each sentence
+  Returns, per document, (sentences, number of tokens, number of long
+  sentences, line offset of the first long one or None) where each sentence
   is its tokens joined by spaces: one string per sentence pickles far faster
-  than one per token, and no token contains a space.
+  than one per token, and no token contains a space. A sentence is long if
+  it has more than LONG_SENTENCE_FACTOR * max_seq_length tokens.
   """
+  if _WORKER["test_marker"]:
+    _wait_at_test_marker(_WORKER["test_marker"])
   tokenizer = _WORKER["tokenizer"]
+  long_sentence = LONG_SENTENCE_FACTOR * _WORKER["options"].max_seq_length
   results = []
   for lines in documents:
     sentences = []
     num_tokens = 0
-    for line in lines:
+    num_long = 0
+    first_long = None
+    for offset, line in enumerate(lines):
       tokens = tokenizer.tokenize(line)
       if not tokens:
         continue
       if any(" " in token for token in tokens):
         raise ValueError("tokenizer produced a token containing a space "
-                         "for line %r" % line)
+                         "for line %r" % line[:200])
+      if len(tokens) > long_sentence:
+        num_long += 1
+        if first_long is None:
+          first_long = offset
       sentences.append(" ".join(tokens))
       num_tokens += len(tokens)
-    results.append((sentences, num_tokens))
+    results.append((sentences, num_tokens, num_long, first_long))
   return results
 
 
@@ -919,6 +1141,8 @@ def _make_instances(task):
   examples are made for documents[begin:end], and documents is the pool that
   random next segments are drawn from.
   """
+  if _WORKER["test_marker"]:
+    _wait_at_test_marker(_WORKER["test_marker"])
   dupe, indexes, packed, begin, end = task
   options = _WORKER["options"]
   tokenizer = _WORKER["tokenizer"]
@@ -968,6 +1192,88 @@ def _default_start_method():
   return "spawn"
 
 
+def _exit_description(exitcode):
+  """How a process ended, for a message: "exit code -9, killed by SIGKILL"."""
+  if exitcode is None:
+    return "exit code unknown"
+  if exitcode >= 0:
+    return "exit code %d" % exitcode
+  try:
+    name = signal.Signals(-exitcode).name
+  except ValueError:
+    name = "signal %d" % -exitcode
+  text = "exit code %d, killed by %s" % (exitcode, name)
+  if -exitcode == signal.SIGKILL:
+    text += "; out of memory?"
+  return text
+
+
+class _WorkerPool(object):
+  """Worker processes that run tasks in order and fail fast if one dies.
+
+  multiprocessing.Pool replaces a worker that dies (say, at the hands of the
+  out-of-memory killer) but never finishes the task it held, so a run would
+  wait for it forever. ProcessPoolExecutor notices the death at once and
+  fails the pending tasks; map() turns that into a WorkerError.
+  """
+
+  def __init__(self, num_workers, start_method, tokenizer, options):
+    context = multiprocessing.get_context(start_method)
+    self._executor = concurrent.futures.ProcessPoolExecutor(
+        num_workers, mp_context=context, initializer=_pool_initializer,
+        initargs=(tokenizer, options))
+    # Enough queued tasks to keep every worker busy; a bound, so that the
+    # results of a whole chunk never pile up in memory.
+    self._window = 2 * num_workers
+
+  def _processes(self):
+    """The worker processes started so far."""
+    # The executor has no public list of its processes (Python 3.14 adds
+    # terminate_workers, not a list); without one, close() falls back to
+    # what shutdown does, which waits for running tasks.
+    return list((getattr(self._executor, "_processes", None) or {}).values())
+
+  def _died(self):
+    """A WorkerError saying how the first worker that died ended."""
+    processes = self._processes()
+    # The executor is broken: it has terminated the other workers, and
+    # shutdown waits until all of them are reaped and have exit codes.
+    self._executor.shutdown(wait=True, cancel_futures=True)
+    ended = [p.exitcode for p in processes if p.exitcode is not None]
+    # Once one worker died the executor terminates the others with SIGTERM;
+    # the one that ended otherwise is the cause.
+    causes = [code for code in ended if code != -signal.SIGTERM] or ended
+    how = _exit_description(causes[0] if causes else None)
+    return WorkerError(
+        "a worker process died (%s) before finishing its task; no output "
+        "was written. Fewer --num_workers or a smaller --chunk_size need "
+        "less memory." % how)
+
+  def map(self, function, tasks):
+    """Yields function(task) for each of tasks, in the order of tasks."""
+    pending = collections.deque()
+    try:
+      for task in tasks:
+        pending.append(self._executor.submit(function, task))
+        if len(pending) >= self._window:
+          yield pending.popleft().result()
+      while pending:
+        yield pending.popleft().result()
+    except concurrent.futures.process.BrokenProcessPool:
+      raise self._died() from None
+    finally:
+      for future in pending:
+        future.cancel()
+
+  def close(self):
+    """Stops the workers now, even in the middle of a task."""
+    for process in self._processes():
+      # They hold no files or other state worth a clean exit.
+      if process.is_alive():
+        process.kill()
+    self._executor.shutdown(wait=True, cancel_futures=True)
+
+
 def _format_seconds(seconds):
   """Seconds as H:MM:SS."""
   seconds = int(round(seconds))
@@ -1001,24 +1307,27 @@ class _Progress(object):
         _format_seconds(elapsed), eta)
 
 
+def _located_documents(input_files, stats):
+  """Yields (document, (path, line number of each line)) in input order."""
+  for document in read_documents(input_files, stats=stats):
+    yield document, (stats.document_path, stats.document_lines)
+
+
 def _generate(input_files, tokenizer, options, num_workers, chunk_size,
               writer, summary, progress_interval, start_method):
   """Reads, tokenizes, makes instances and writes them; fills summary."""
   total_bytes = sum(tf.io.gfile.stat(p).length for p in input_files)
   progress = _Progress(total_bytes, progress_interval)
   stats = InputStats()
+  # Also in this process when there are workers: a vocabulary that cannot
+  # work fails here, with its message, rather than inside every worker.
+  _init_worker(tokenizer, options)
   pool = None
   if num_workers > 1:
-    context = multiprocessing.get_context(
-        start_method or _default_start_method())
-    pool = context.Pool(num_workers, initializer=_pool_initializer,
-                        initargs=(tokenizer, options))
-
-    def mapper(function, tasks):
-      # imap keeps the task order, which the output order depends on.
-      return pool.imap(function, tasks, chunksize=1)
+    pool = _WorkerPool(num_workers, start_method or _default_start_method(),
+                       tokenizer, options)
+    mapper = pool.map
   else:
-    _init_worker(tokenizer, options)
     mapper = map
   # Several tasks per worker balance the load; the split does not affect the
   # output, which depends only on each document's index.
@@ -1027,8 +1336,11 @@ def _generate(input_files, tokenizer, options, num_workers, chunk_size,
     next_index = 0
     bytes_before = 0
     documents_done = 0
-    for chunk_index, raw_documents in enumerate(
-        _chunks(read_documents(input_files, stats=stats), chunk_size)):
+    for chunk_index, chunk in enumerate(
+        _chunks(_located_documents(input_files, stats), chunk_size)):
+      raw_documents = [document for document, _ in chunk]
+      locations = [location for _, location in chunk]
+      del chunk
       bytes_after = stats.bytes_read
       first_index = next_index
       next_index += len(raw_documents)
@@ -1040,13 +1352,23 @@ def _generate(input_files, tokenizer, options, num_workers, chunk_size,
         tokenized.extend(result)
       indexes = []
       packed = []
-      for offset, (sentences, num_tokens) in enumerate(tokenized):
+      for offset, (sentences, num_tokens, num_long, first_long) in enumerate(
+          tokenized):
         summary.sentences += len(sentences)
         summary.input_tokens += num_tokens
+        if num_long:
+          summary.long_sentences += num_long
+          if summary.first_long_sentence is None:
+            path, line_numbers = locations[offset]
+            summary.first_long_sentence = "%s:%d" % (
+                path, line_numbers[first_long])
         if sentences:
           indexes.append(first_index + offset)
           packed.append(sentences)
-      summary.documents += len(raw_documents)
+      num_documents = len(raw_documents)
+      summary.documents += num_documents
+      # Only the packed form is needed from here on.
+      del raw_documents, locations, tokenized, batches
 
       ranges = _split_ranges(len(packed), tasks_per_pass)
 
@@ -1076,17 +1398,16 @@ def _generate(input_files, tokenizer, options, num_workers, chunk_size,
         summary.instances += len(serialized)
         fraction_of_chunk = (dupe + 1) / options.dupe_factor
         progress.update(
-            documents_done + int(len(raw_documents) * fraction_of_chunk),
+            documents_done + int(num_documents * fraction_of_chunk),
             summary.instances,
             bytes_before + (bytes_after - bytes_before) * fraction_of_chunk)
-      documents_done += len(raw_documents)
+      documents_done += num_documents
       bytes_before = bytes_after
     progress.update(documents_done, summary.instances, total_bytes,
                     force=True)
   finally:
     if pool is not None:
-      pool.terminate()
-      pool.join()
+      pool.close()
   summary.skipped_lines = stats.skipped_lines
   summary.first_skipped_line = stats.first_skipped_line
 
@@ -1121,9 +1442,16 @@ def create_pretraining_data(input_files, output_files, vocab_file=None,
   Raises:
     ValueError: bad arguments or input, reported before any output is
       written. Output files appear only if the whole run succeeds.
+    FileError: an input file could not be read or an output written.
+    WorkerError: a worker process died.
   """
   start = time.time()
   options = options or Options()
+  # The shared rules every ALBERT command applies to these flags, then the
+  # ones specific to this tool.
+  numeric = dataclasses.asdict(options)
+  numeric.update(num_workers=num_workers, chunk_size=chunk_size)
+  runtime.check_numeric_flags(numeric)
   options.validate()
   if input_file_mode not in ("r", "rb"):
     raise ValueError('--input_file_mode must be "r" or "rb", got %r' %
@@ -1152,10 +1480,15 @@ def create_pretraining_data(input_files, output_files, vocab_file=None,
     logging.warning("%s", warning)
     summary.warnings.append(warning)
 
+  remove_stale_temporary_files(outputs)
   writer = ExampleWriter(outputs)
   try:
     _generate(paths, tokenizer, options, num_workers, chunk_size, writer,
               summary, progress_interval, start_method)
+    if summary.long_sentences:
+      warning = long_sentence_warning(summary, options.max_seq_length)
+      logging.warning("%s", warning)
+      summary.warnings.append(warning)
     if summary.documents == 0:
       raise ValueError("no documents in the input (%d skipped lines): %s" %
                        (summary.skipped_lines, ", ".join(paths)))
@@ -1189,31 +1522,61 @@ def _log_summary(summary):
     logging.warning("No instances were written.")
 
 
+class _Terminated(KeyboardInterrupt):
+  """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
+
+  def __init__(self, signum):
+    super().__init__("terminated by %s" % signal.Signals(signum).name)
+    self.signum = signum
+
+
 def _terminate(signum, frame):
   """Turns SIGTERM into an exception so temporary files are removed."""
   del frame
-  raise KeyboardInterrupt("terminated by signal %d" % signum)
+  raise _Terminated(signum)
+
+
+def _error_line(error):
+  """One line saying what went wrong, for the command line's last words."""
+  if isinstance(error, tf.errors.OpError):
+    text = "%s (TensorFlow %s)" % (_error_reason(error),
+                                   type(error).__name__)
+  elif (isinstance(error, OSError) and not isinstance(error, FileError) and
+        error.strerror):
+    text = error.strerror
+    if error.filename:
+      text = "%s: %s" % (error.filename, text)
+  else:
+    text = str(error) or type(error).__name__
+  return " ".join(text.strip().splitlines())
 
 
 def main(argv):
-  """Runs the tool with the command-line flags."""
+  """Runs the tool with the command-line flags.
+
+  Bad input, unreadable or unwritable files and a dead worker end the run
+  with one line naming the problem and exit code 1; Ctrl-C with one line and
+  exit code 130 (SIGTERM: 143). No output is left behind in either case.
+  ALBERT_TRACEBACK=1 shows the traceback instead.
+  """
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
   signal.signal(signal.SIGTERM, _terminate)
   runtime.log_each_line_once()
-  options = Options(
-      max_seq_length=FLAGS.max_seq_length,
-      max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-      masked_lm_prob=FLAGS.masked_lm_prob,
-      short_seq_prob=FLAGS.short_seq_prob,
-      dupe_factor=FLAGS.dupe_factor,
-      ngram=FLAGS.ngram,
-      do_whole_word_mask=FLAGS.do_whole_word_mask,
-      favor_shorter_ngram=FLAGS.favor_shorter_ngram,
-      do_permutation=FLAGS.do_permutation,
-      random_next_sentence=FLAGS.random_next_sentence,
-      random_seed=FLAGS.random_seed)
   try:
+    runtime.check_numeric_flags(FLAGS)
+    options = Options(
+        max_seq_length=FLAGS.max_seq_length,
+        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+        masked_lm_prob=FLAGS.masked_lm_prob,
+        short_seq_prob=FLAGS.short_seq_prob,
+        dupe_factor=FLAGS.dupe_factor,
+        ngram=FLAGS.ngram,
+        do_whole_word_mask=FLAGS.do_whole_word_mask,
+        favor_shorter_ngram=FLAGS.favor_shorter_ngram,
+        do_permutation=FLAGS.do_permutation,
+        random_next_sentence=FLAGS.random_next_sentence,
+        random_seed=FLAGS.random_seed)
     create_pretraining_data(
         FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
         spm_model_file=FLAGS.spm_model_file,
@@ -1221,9 +1584,21 @@ def main(argv):
         num_workers=FLAGS.num_workers, chunk_size=FLAGS.chunk_size,
         albert_config_file=FLAGS.albert_config_file,
         input_file_mode=FLAGS.input_file_mode)
-  except (ValueError, OSError) as e:
+  except KeyboardInterrupt as e:
+    if os.environ.get("ALBERT_TRACEBACK"):
+      raise
+    # The library has already stopped the workers and removed its
+    # temporary files; a traceback would only bury that.
+    sys.stderr.write("create_pretraining_data: %s; no output was written\n"
+                     % (str(e) or "interrupted"))
+    sys.exit(128 + getattr(e, "signum", signal.SIGINT))
+  except (ValueError, OSError, WorkerError, tf.errors.OpError) as e:
+    if os.environ.get("ALBERT_TRACEBACK"):
+      raise
     # A clear one-line message serves better here than a traceback.
-    sys.exit("create_pretraining_data: error: %s" % e)
+    sys.stderr.write("create_pretraining_data: error: %s\n" %
+                     _error_line(e))
+    sys.exit(1)
 
 
 if __name__ == "__main__":

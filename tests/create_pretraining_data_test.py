@@ -31,6 +31,8 @@ import sys
 
 import pytest
 import sentencepiece as spm
+
+import hub_fixtures
 import tensorflow.compat.v1 as tf
 
 from albert import create_pretraining_data as cpd
@@ -721,8 +723,8 @@ def test_config_checks(tmp_path, small_corpus_file, spm_model_file,
   """max_seq_length and vocabulary size are checked against the config."""
   size = tokenizer.sp_model.GetPieceSize()
   config = tmp_path / "albert_config.json"
-  config.write_text(json.dumps({"vocab_size": size,
-                                "max_position_embeddings": 64}))
+  tiny = hub_fixtures.tiny_config_dict
+  config.write_text(json.dumps(tiny(size, max_position_embeddings=64)))
   out_dir = tmp_path / "out"
   out_dir.mkdir()
   with pytest.raises(ValueError) as info:
@@ -732,15 +734,13 @@ def test_config_checks(tmp_path, small_corpus_file, spm_model_file,
   message = str(info.value)
   assert "max_seq_length=128" in message
   assert "max_position_embeddings=64" in message
-  config.write_text(json.dumps({"vocab_size": size + 5,
-                                "max_position_embeddings": 512}))
+  config.write_text(json.dumps(tiny(size + 5, max_position_embeddings=512)))
   with pytest.raises(ValueError, match="vocab_size is %d" % (size + 5)):
     _run(out_dir, small_corpus_file, spm_model_file,
          albert_config_file=str(config),
          options=cpd.Options(max_seq_length=64))
   assert os.listdir(out_dir) == []
-  config.write_text(json.dumps({"vocab_size": size,
-                                "max_position_embeddings": 64}))
+  config.write_text(json.dumps(tiny(size, max_position_embeddings=64)))
   summary, _ = _run(out_dir, small_corpus_file, spm_model_file,
                     albert_config_file=str(config),
                     options=cpd.Options(max_seq_length=64,
