@@ -110,7 +110,14 @@ MASK = "[MASK]"
 # SentencePiece splits punctuation off into its own pieces without a word
 # marker; these start a new word for whole-word masking. The apostrophe is
 # left out on purpose: it usually sits inside a word ("don't").
-_SP_WORD_START_PUNCTUATION = frozenset('!"#$%&()*+,-./:;?@[\\]^_`{|}~€£')
+# The release's sentencepiece word-start rule: a piece starts a word if it
+# has the "▁" marker, is a "<...>" symbol or one of these punctuation marks,
+# or holds any character (lower-cased) outside a-z and these marks (digits,
+# accented letters, CJK, "=", "'", ...: "foreign characters" are whole
+# pieces to it).
+_SP_WORD_START_PUNCTUATION = frozenset('!"#$%&()*+,-./:;?@[\\]^_`{|}~')
+_SP_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz") | (
+    _SP_WORD_START_PUNCTUATION)
 
 # A sentence longer than this many times max_seq_length tokens is reported:
 # at most max_seq_length - 3 of its tokens reach an example, so more than
@@ -333,13 +340,14 @@ def is_start_piece(piece, sentencepiece=True):
 
   Args:
     piece: a token.
-    sentencepiece: the token is a SentencePiece piece (a word start carries
-      the "▁" marker, or is a punctuation piece, or a "<...>" symbol);
-      otherwise a WordPiece token (continuations start with "##").
+    sentencepiece: the token is a SentencePiece piece (the release's rule,
+      see _SP_WORD_START_PUNCTUATION); otherwise a WordPiece token
+      (continuations start with "##").
   """
   if sentencepiece:
     return (piece.startswith(tokenization.SPIECE_UNDERLINE) or
-            piece.startswith("<") or piece in _SP_WORD_START_PUNCTUATION)
+            piece.startswith("<") or piece in _SP_WORD_START_PUNCTUATION or
+            any(c.lower() not in _SP_WORD_CHARS for c in piece))
   return not piece.startswith("##")
 
 

@@ -24,9 +24,15 @@ python -m albert.quickstart [--output_dir=quickstart_output]
    of CPU with run_pretraining, evaluates again;
 5. prints masked-LM and sentence-order accuracy at the start and the end.
 
-Every stage writes its outputs atomically and is skipped when they already
-exist, so an interrupted quickstart picks up where it stopped (training
-resumes from its last checkpoint).
+Every stage writes its outputs under hidden temporary names, renames them
+when complete, and is skipped when they already exist, so an interrupted
+(even killed) quickstart picks up where it stopped (training resumes from its
+last checkpoint).
+
+output_dir may hold other files: the quickstart writes only the names in
+OUTPUT_NAMES, lists those it created in output_dir/.albert-quickstart, and
+--fresh deletes only what that list names. It refuses to start (one line) if
+output_dir already has one of its names that it did not write.
 """
 
 from __future__ import absolute_import
@@ -34,10 +40,16 @@ from __future__ import division
 from __future__ import print_function
 
 import argparse
+import contextlib
+import errno
 import json
+import logging
 import os
+import re
 import shutil
+import signal
 import sys
+import tempfile
 import time
 
 from albert import quickstart_corpus
@@ -64,6 +76,29 @@ QUICKSTART_CONFIG = {
 }
 EVAL_EVERY_NTH_DOCUMENT = 20
 
+# Everything the quickstart writes in output_dir (besides MANIFEST_NAME and
+# the temporary names below); "untrained" is a scratch model dir.
+OUTPUT_NAMES = ("corpus.txt", "train.txt", "eval.txt", "spm.model",
+                "spm.vocab", "albert_config.json", "train.tfrecord",
+                "eval.tfrecord", "start_eval_results.json", "untrained",
+                "model")
+# Lists the OUTPUT_NAMES this quickstart created in output_dir (so --fresh
+# deletes those only), and is locked while a quickstart runs there.
+MANIFEST_NAME = ".albert-quickstart"
+# Staging names of OUTPUT_NAMES: ".<name>.tmp-<pid>" (ours and
+# create_pretraining_data's, hidden or not in older versions), the
+# sentencepiece prefix's ".spm.tmp-<pid>.model/.vocab", quickstart_corpus's
+# ".corpus.txt.<random>.tmp" and older quickstarts' "<name>.tmp".
+_TEMP_NAME = re.compile(
+    r"^\.?(?:(?:%s)\.tmp(?:-\d+)?|spm\.tmp-\d+\.(?:model|vocab)|"
+    r"corpus\.txt\.\w+\.tmp)$" % "|".join(re.escape(n) for n in OUTPUT_NAMES))
+# TensorFlow 2.15 logs these at ERROR level on every import on a machine
+# without a GPU (it registers its CUDA plugins twice); they mean nothing, and
+# TF_CPP_MIN_LOG_LEVEL=2 does not hide them.
+_SPURIOUS_STARTUP_LINE = re.compile(
+    r"Unable to register cu(?:DNN|FFT|BLAS) factory: Attempting to register "
+    r"factory for plugin \w+ when one has already been registered")
+
 
 def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -85,12 +120,184 @@ def parse_args(argv):
   parser.add_argument("--corpus_max_bytes", type=int, default=None,
                       help="Cap the corpus (for a faster smoke run).")
   parser.add_argument("--fresh", action="store_true",
-                      help="Delete output_dir first instead of resuming.")
+                      help="Delete what an earlier quickstart wrote in "
+                      "output_dir first instead of resuming (other files "
+                      "there are kept).")
   return parser.parse_args(argv)
 
 
 def stage(message):
   print("\n== %s" % message, flush=True)
+
+
+def _temp_path(path):
+  """The hidden staging name of `path`: ".<name>.tmp-<pid>" beside it."""
+  directory, base = os.path.split(path)
+  return os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
+
+
+def _remove_quietly(path):
+  try:
+    os.remove(path)
+  except OSError:
+    pass
+
+
+def _write_text_atomically(path, text):
+  tmp = _temp_path(path)
+  try:
+    with open(tmp, "w", encoding="utf-8") as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    _remove_quietly(tmp)
+    raise
+
+
+class OutputDir(object):
+  """output_dir, locked, with the list of what the quickstart wrote there.
+
+  The quickstart writes only OUTPUT_NAMES (and their staging names) in
+  output_dir, and lists each in MANIFEST_NAME before creating it, so that
+  `remove_own_outputs` (--fresh) deletes those and nothing else. An entry
+  with one of those names that the list does not name is someone else's:
+  the quickstart refuses to start rather than reuse, overwrite or delete it.
+  A directory an older quickstart filled without a list (its names only,
+  a corpus among them) is taken over.
+
+  While open, the manifest holds a POSIX lock, so a second quickstart on
+  the same directory stops at once and the staging files found at the start
+  can only be a stopped run's: they are removed.
+  """
+
+  def __init__(self, path):
+    """Opens (creating) `path`; raises ValueError if it is not ours to use."""
+    self.path = os.path.abspath(path)
+    os.makedirs(self.path, exist_ok=True)
+    manifest = os.path.join(self.path, MANIFEST_NAME)
+    known = os.path.exists(manifest)
+    adopted = []
+    if not known:
+      adopted = _older_quickstart_outputs(self.path)
+      if not adopted:
+        # Checked before the manifest is created: a refusal writes nothing.
+        self._refuse_unlisted(set())
+    self._fd = os.open(manifest, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+      self._lock()
+      self.listed = self._read()
+      if not self.listed and os.fstat(self._fd).st_size == 0:
+        self._write_header()
+      for name in adopted:
+        self.claim(name)
+      self._refuse_unlisted(self.listed)
+      self.leftovers_removed = []
+      if known or adopted:
+        self.leftovers_removed = self.remove_leftovers()
+    except BaseException:
+      self.close()
+      raise
+
+  def _lock(self):
+    try:
+      import fcntl  # pylint: disable=g-import-not-at-top
+    except ImportError:  # not POSIX: no guard against a second quickstart
+      return
+    try:
+      fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+      if e.errno in (errno.EACCES, errno.EAGAIN):
+        raise ValueError(
+            "--output_dir %s is in use by another quickstart; wait for it "
+            "to end or choose another directory" % self.path)
+      raise
+
+  def _read(self):
+    os.lseek(self._fd, 0, os.SEEK_SET)
+    chunks = []
+    while True:
+      chunk = os.read(self._fd, 65536)
+      if not chunk:
+        break
+      chunks.append(chunk)
+    lines = b"".join(chunks).decode("utf-8", "replace").splitlines()
+    # A line cut short by a kill names no output: ignored.
+    return {line.strip() for line in lines if line.strip() in OUTPUT_NAMES}
+
+  def _write_header(self):
+    os.write(self._fd, b"# albert.quickstart created these here; --fresh "
+             b"deletes them and nothing else\n")
+
+  def _refuse_unlisted(self, listed):
+    clashes = sorted(name for name in os.listdir(self.path)
+                     if name in OUTPUT_NAMES and name not in listed)
+    if clashes:
+      raise ValueError(
+          "--output_dir %s already has %s, which the quickstart did not "
+          "write; it would reuse or replace it: choose an empty or new "
+          "directory" % (self.path, ", ".join(clashes)))
+
+  def claim(self, name):
+    """Lists `name` as the quickstart's (before creating it); its path."""
+    if name not in OUTPUT_NAMES:
+      raise ValueError("%s is not a quickstart output name" % name)
+    if name not in self.listed:
+      os.write(self._fd, (name + "\n").encode("utf-8"))
+      self.listed.add(name)
+    return os.path.join(self.path, name)
+
+  def remove_leftovers(self):
+    """Removes the staging files of stopped runs; returns their names."""
+    removed = []
+    for name in sorted(os.listdir(self.path)):
+      path = os.path.join(self.path, name)
+      if _TEMP_NAME.match(name) and os.path.isfile(path):
+        os.remove(path)
+        removed.append(name)
+    return removed
+
+  def remove_own_outputs(self):
+    """--fresh: deletes what the manifest lists (and staging files).
+
+    Returns:
+      The names removed.
+    """
+    removed = []
+    for name in sorted(self.listed):
+      path = os.path.join(self.path, name)
+      if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+      elif os.path.lexists(path):
+        os.remove(path)
+      else:
+        continue
+      removed.append(name)
+    removed += self.remove_leftovers()
+    os.ftruncate(self._fd, 0)
+    self._write_header()
+    self.listed = set()
+    return removed
+
+  def close(self):
+    if self._fd is not None:
+      os.close(self._fd)  # releases the lock
+      self._fd = None
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *unused):
+    self.close()
+
+
+def _older_quickstart_outputs(path):
+  """OUTPUT_NAMES in `path` if it looks like an older quickstart's, else []."""
+  entries = os.listdir(path)
+  own = sorted(name for name in entries if name in OUTPUT_NAMES)
+  if "corpus.txt" in own and all(
+      name in OUTPUT_NAMES or _TEMP_NAME.match(name) for name in entries):
+    return own
+  return []
 
 
 def split_documents(corpus_path, train_path, eval_path, every_nth):
@@ -104,65 +311,144 @@ def split_documents(corpus_path, train_path, eval_path, every_nth):
   train = [d for i, d in enumerate(documents) if i % every_nth]
   held_out = [d for i, d in enumerate(documents) if i % every_nth == 0]
   for path, docs in ((train_path, train), (eval_path, held_out)):
-    tmp = "%s.tmp-%d" % (path, os.getpid())
-    with open(tmp, "w", encoding="utf-8") as f:
-      f.write("\n\n".join(d.strip("\n") for d in docs) + "\n")
-    os.replace(tmp, path)
+    _write_text_atomically(path, "\n\n".join(d.strip("\n") for d in docs) +
+                           "\n")
   return len(train), len(held_out)
 
 
 def train_sentencepiece(text_path, model_prefix, vocab_size):
-  """Trains sentencepiece with the release's spm_train recipe (atomically)."""
+  """Trains sentencepiece with the release's spm_train recipe (atomically).
+
+  sentencepiece writes <prefix>.model and <prefix>.vocab itself, so it gets
+  a hidden staging prefix; the files are renamed when both are complete.
+  """
   import sentencepiece as spm  # pylint: disable=g-import-not-at-top
-  tmp_prefix = "%s.tmp-%d" % (model_prefix, os.getpid())
-  spm.SentencePieceTrainer.train(
-      input=text_path,
-      model_prefix=tmp_prefix,
-      vocab_size=vocab_size,
-      pad_id=0,
-      unk_id=1,
-      eos_id=-1,
-      bos_id=-1,
-      control_symbols="[CLS],[SEP],[MASK]",
-      user_defined_symbols="(,),\",-,.,–,£,€",
-      shuffle_input_sentence=True,
-      input_sentence_size=10000000,
-      character_coverage=0.99995,
-      model_type="unigram",
-      # A smaller corpus than the vocab asks for gets a smaller vocab
-      # instead of an error; the config takes the real size below.
-      hard_vocab_limit=False,
-      minloglevel=2)
-  for ext in (".vocab", ".model"):  # .model last: it marks completion
-    os.replace(tmp_prefix + ext, model_prefix + ext)
+  tmp_prefix = _temp_path(model_prefix)
+  try:
+    spm.SentencePieceTrainer.train(
+        input=text_path,
+        model_prefix=tmp_prefix,
+        vocab_size=vocab_size,
+        pad_id=0,
+        unk_id=1,
+        eos_id=-1,
+        bos_id=-1,
+        control_symbols="[CLS],[SEP],[MASK]",
+        user_defined_symbols="(,),\",-,.,–,£,€",
+        shuffle_input_sentence=True,
+        input_sentence_size=10000000,
+        character_coverage=0.99995,
+        model_type="unigram",
+        # A smaller corpus than the vocab asks for gets a smaller vocab
+        # instead of an error; the config takes the real size below.
+        hard_vocab_limit=False,
+        minloglevel=2)
+    for ext in (".vocab", ".model"):  # .model last: it marks completion
+      os.replace(tmp_prefix + ext, model_prefix + ext)
+  except BaseException:
+    for ext in (".vocab", ".model"):
+      _remove_quietly(tmp_prefix + ext)
+    raise
+
+
+@contextlib.contextmanager
+def _without_tensorflow_startup_noise():
+  """Within the block (importing TensorFlow): drops its spurious C++ lines.
+
+  They are written by C++ to file descriptor 2, so stderr is caught in an
+  unnamed temporary file and copied back without them when the block ends,
+  whatever happened in it.
+  """
+  try:
+    sys.stderr.flush()
+    saved = os.dup(2)
+  except (AttributeError, OSError, ValueError):  # no stderr to speak of
+    yield
+    return
+  captured = tempfile.TemporaryFile()
+  try:
+    os.dup2(captured.fileno(), 2)
+    try:
+      yield
+    finally:
+      try:
+        sys.stderr.flush()
+      finally:
+        os.dup2(saved, 2)
+      captured.seek(0)
+      text = captured.read().decode("utf-8", "replace")
+      kept = [line for line in text.splitlines(True)
+              if not _SPURIOUS_STARTUP_LINE.search(line)]
+      if kept:
+        sys.stderr.write("".join(kept))
+        sys.stderr.flush()
+  finally:
+    os.close(saved)
+    captured.close()
+
+
+@contextlib.contextmanager
+def _tensorflow_lines_once():
+  """Within the block, each tf.logging line prints once, whatever else logs.
+
+  Outside absl's app.run, TensorFlow's logger gets its own handler (the
+  root logger has none at its first use). create_pretraining_data logs
+  through absl, whose first message without a root handler calls
+  logging.basicConfig(): from then on every tf.logging line printed twice,
+  through TensorFlow's handler and, propagated, through the root's.
+  runtime.log_each_line_once only sees a root handler that is already
+  there. The previous state comes back when the block ends.
+  """
+  logger = logging.getLogger("tensorflow")
+  propagate = logger.propagate
+  if logger.handlers:
+    logger.propagate = False
+  try:
+    yield
+  finally:
+    logger.propagate = propagate
 
 
 def main(argv=None):
   """Runs the quickstart; returns (start, end) eval results."""
   args = parse_args(sys.argv[1:] if argv is None else argv)
-  # Imported here so `--help` answers without loading TensorFlow.
-  from albert import runtime  # pylint: disable=g-import-not-at-top
-  with runtime.show_only_own_logs():
-    return run_quickstart(args)
+  # Before TensorFlow loads: a directory that is not ours fails at once.
+  with OutputDir(args.output_dir) as output_dir:
+    # Imported here so `--help` answers without loading TensorFlow.
+    with _without_tensorflow_startup_noise():
+      from albert import runtime  # pylint: disable=g-import-not-at-top
+    with runtime.show_only_own_logs(), _tensorflow_lines_once():
+      return run_quickstart(args, output_dir)
 
 
-def run_quickstart(args):
-  """The five stages; see the module docstring."""
+def run_quickstart(args, output_dir):
+  """The five stages; see the module docstring.
+
+  Args:
+    args: parsed flags.
+    output_dir: the open OutputDir of args.output_dir.
+  """
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   from albert import create_pretraining_data  # pylint: disable=g-import-not-at-top
   from albert import run_pretraining  # pylint: disable=g-import-not-at-top
 
   tf.disable_v2_behavior()
   started = time.time()
-  out = os.path.abspath(args.output_dir)
-  if args.fresh and os.path.isdir(out):
-    shutil.rmtree(out)
-  os.makedirs(out, exist_ok=True)
+  out = output_dir.path
+  if output_dir.leftovers_removed:
+    print("   removed what a stopped run left unfinished in %s: %s" %
+          (out, ", ".join(output_dir.leftovers_removed)))
+  if args.fresh:
+    removed = output_dir.remove_own_outputs()
+    print("   --fresh: removed %s from %s (other files kept)" %
+          (", ".join(removed) or "nothing", out))
   paths = {name: os.path.join(out, name) for name in (
       "corpus.txt", "train.txt", "eval.txt", "spm", "albert_config.json",
       "train.tfrecord", "eval.tfrecord", "model")}
 
   stage("1/5 corpus from the Python standard library's docstrings")
+  for name in ("corpus.txt", "train.txt", "eval.txt"):
+    output_dir.claim(name)
   if not os.path.exists(paths["corpus.txt"]):
     min_bytes = quickstart_corpus.DEFAULT_MIN_BYTES
     if args.corpus_max_bytes:  # a capped smoke run accepts what it gets
@@ -179,6 +465,8 @@ def run_quickstart(args):
   print("   %d training documents, %d held out for eval" % (n_train, n_eval))
 
   stage("2/5 sentencepiece model (vocab %d)" % args.vocab_size)
+  for name in ("spm.vocab", "spm.model", "albert_config.json"):
+    output_dir.claim(name)
   spm_model = paths["spm"] + ".model"
   if not os.path.exists(spm_model):
     train_sentencepiece(paths["train.txt"], paths["spm"], args.vocab_size)
@@ -186,10 +474,8 @@ def run_quickstart(args):
   vocab_size = spm.SentencePieceProcessor(model_file=spm_model).vocab_size()
   print("   %s (%d pieces)" % (spm_model, vocab_size))
   config = dict(QUICKSTART_CONFIG, vocab_size=vocab_size)
-  tmp = paths["albert_config.json"] + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump(config, f, indent=2, sort_keys=True)
-  os.replace(tmp, paths["albert_config.json"])
+  _write_text_atomically(paths["albert_config.json"],
+                         json.dumps(config, indent=2, sort_keys=True))
 
   stage("3/5 pretraining data (max_seq_length %d, dupe_factor %d)" %
         (args.max_seq_length, args.dupe_factor))
@@ -199,7 +485,7 @@ def run_quickstart(args):
       dupe_factor=args.dupe_factor)
   counts = {}
   for split in ("train", "eval"):
-    record_path = paths[split + ".tfrecord"]
+    record_path = output_dir.claim(split + ".tfrecord")
     if not os.path.exists(record_path):
       summary = create_pretraining_data.create_pretraining_data(
           input_files=[paths[split + ".txt"]], output_files=[record_path],
@@ -217,6 +503,11 @@ def run_quickstart(args):
         output_dir=paths["model"],
         max_seq_length=args.max_seq_length,
         max_predictions_per_seq=args.max_predictions_per_seq,
+        # Every call says what it does: the defaults are the release's
+        # command-line ones (e.g. do_train=True).
+        do_train=False,
+        do_eval=False,
+        eval_untrained=False,
         train_batch_size=args.train_batch_size,
         eval_batch_size=64,
         optimizer=args.optimizer,
@@ -232,20 +523,21 @@ def run_quickstart(args):
 
   stage("4/5 evaluate the untrained model, then pretrain %d steps" %
         args.num_train_steps)
-  start_result_path = os.path.join(out, "start_eval_results.json")
+  start_result_path = output_dir.claim("start_eval_results.json")
+  scratch = output_dir.claim("untrained")
+  output_dir.claim("model")
   if os.path.exists(start_result_path):
     with open(start_result_path) as f:
       start = json.load(f)
   else:
     # Evaluated in a scratch dir so no step-0 checkpoint lands in the model
     # dir: the training run must start from scratch (or its own checkpoint).
-    scratch = os.path.join(out, "untrained")
-    start = pretrain(input_file=paths["eval.tfrecord"], do_eval=True,
-                     output_dir=scratch)
+    # A stopped run's scratch dir is not reused.
     shutil.rmtree(scratch, ignore_errors=True)
-    with open(start_result_path + ".tmp", "w") as f:
-      json.dump(start, f)
-    os.replace(start_result_path + ".tmp", start_result_path)
+    start = pretrain(input_file=paths["eval.tfrecord"], do_eval=True,
+                     eval_untrained=True, output_dir=scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
+    _write_text_atomically(start_result_path, json.dumps(start))
   train_started = time.time()
   pretrain(input_file=paths["train.tfrecord"], do_train=True)
   train_seconds = time.time() - train_started
@@ -266,5 +558,53 @@ def run_quickstart(args):
   return start, end
 
 
+def _expected_error(error):
+  """Whether `error` is bad input or the machine's, not a bug."""
+  if isinstance(error, (ValueError, OSError)):
+    return True
+  errors_impl = sys.modules.get("tensorflow.python.framework.errors_impl")
+  return errors_impl is not None and isinstance(error, errors_impl.OpError)
+
+
+class Terminated(KeyboardInterrupt):
+  """SIGTERM, raised like Ctrl-C so the same clean-up runs."""
+
+
+def _raise_terminated(signum, frame):
+  del signum, frame  # unused
+  raise Terminated()
+
+
+def cli(argv=None):
+  """`python -m albert.quickstart`: errors and Ctrl-C end with one line.
+
+  Bad input, a full disk or a busy output_dir print one line and exit 1;
+  Ctrl-C (or SIGTERM) prints one line and exits 130 (143), after removing
+  what the stage under way was writing; a re-run resumes. ALBERT_TRACEBACK=1
+  shows the traceback instead, as for the run_* scripts.
+  """
+  # Stage lines go to stdout and logs to stderr: line buffering keeps their
+  # order when both go to one file.
+  if hasattr(sys.stdout, "reconfigure"):
+    sys.stdout.reconfigure(line_buffering=True)
+  signal.signal(signal.SIGTERM, _raise_terminated)
+  try:
+    main(argv)
+  except KeyboardInterrupt as e:
+    if os.environ.get("ALBERT_TRACEBACK"):
+      raise
+    terminated = isinstance(e, Terminated)
+    sys.stderr.write("quickstart: %s; run it again to resume\n" %
+                     ("terminated" if terminated else "interrupted"))
+    sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
+  except Exception as e:  # pylint: disable=broad-except
+    if os.environ.get("ALBERT_TRACEBACK") or not _expected_error(e):
+      raise
+    runtime = sys.modules.get("albert.runtime")
+    line = runtime.error_line(e) if runtime else (str(e) or type(e).__name__)
+    sys.stderr.write("quickstart: error: %s\n" % line)
+    sys.exit(1)
+
+
 if __name__ == "__main__":
-  main()
+  cli()

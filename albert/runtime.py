@@ -632,6 +632,7 @@ def show_only_own_logs():
   """
   logger = logging.getLogger("tensorflow")
   previous_verbosity = tf.logging.get_verbosity()
+  previous_propagate = logger.propagate
   own_filter = _OwnMessagesFilter()
   tf.logging.set_verbosity(tf.logging.INFO)
   logger.addFilter(own_filter)
@@ -641,18 +642,19 @@ def show_only_own_logs():
   finally:
     logger.removeFilter(own_filter)
     tf.logging.set_verbosity(previous_verbosity)
+    logger.propagate = previous_propagate
 
 
 def log_each_line_once():
   """Stops tf.logging lines from printing twice under absl.
 
   TensorFlow's logger gets its own handler when it is first used before the
-  root logger has one; once absl puts its handler on the root logger, every
-  line would also print again through propagation. Every CLI's main calls
-  this.
+  root logger has one; once the root logger gets a handler too (absl's, or
+  a later logging.basicConfig), every line would also print again through
+  propagation. Every CLI's main calls this.
   """
   logger = logging.getLogger("tensorflow")
-  if logger.handlers and logging.getLogger().handlers:
+  if logger.handlers:
     logger.propagate = False
 
 

@@ -85,13 +85,13 @@ def preprocess_text(inputs, remove_space=True, lower=False):
     lower: lower-case the result.
 
   Returns:
-    The normalised text as str: LaTeX-style quotes (`` and '') become ",
-    and accents are stripped (NFKD, then combining marks dropped).
+    The normalised text as str, with accents stripped (NFKD, then
+    combining marks dropped). Quotes are left alone: replacing LaTeX-style
+    `` and '' is XLNet's preprocessing, not ALBERT's.
   """
   outputs = convert_to_unicode(inputs)
   if remove_space:
     outputs = " ".join(outputs.strip().split())
-  outputs = outputs.replace("``", '"').replace("''", '"')
   outputs = unicodedata.normalize("NFKD", outputs)
   outputs = "".join(c for c in outputs if not unicodedata.combining(c))
   if lower:
@@ -206,10 +206,11 @@ def _is_spm_model(data):
 def load_vocab(vocab_file):
   """Loads a WordPiece vocabulary file (one token a line) into a dict.
 
-  A token's id is its line number (0-based), because that is the row of the
-  checkpoint's embedding table it names. Blank and whitespace-only lines are
-  tolerated: they keep their id (the row exists) but name no token. Only the
-  first whitespace-separated field of a line is kept.
+  As released, ids are given in order of first appearance: a line's token
+  is its first whitespace-separated field (" " for a blank line), and a
+  token seen before keeps its first id and takes no new one. These are the
+  embedding rows the released models were trained with (for a vocabulary
+  without repeats, ids are line numbers).
 
   SentencePiece files are refused: WordPiece over their pieces would turn
   almost every word into [UNK] without a word of warning.
@@ -252,12 +253,12 @@ def load_vocab(vocab_file):
         "score lines), not a WordPiece vocab.txt; pass the SentencePiece "
         ".model file as --spm_model_file instead" % vocab_file)
   vocab = collections.OrderedDict()
-  for line_number, line in enumerate(lines):
+  for line in lines:
     fields = line.split()
-    if fields:
-      # A repeated token keeps the later id, as the released loader did.
-      vocab[fields[0]] = line_number
-  if not vocab:
+    token = fields[0] if fields else " "
+    if token not in vocab:
+      vocab[token] = len(vocab)
+  if not any(token.strip() for token in vocab):
     raise VocabFileError("vocab_file %s is empty; expected a WordPiece "
                          "vocab.txt, one token a line" % vocab_file)
   return vocab
@@ -588,12 +589,16 @@ def _is_whitespace(char):
 
 
 def _is_control(char):
-  """True for Unicode C* characters other than tab, newline and return."""
+  """True for control (Cc) and format (Cf) characters but tab/newline/return.
+
+  As released: private-use and unassigned characters are not dropped; they
+  reach WordPiece and become [UNK].
+  """
   # Tab, newline and return are control characters to Unicode, but here they
   # are whitespace and must survive to become spaces.
   if char in ("\t", "\n", "\r"):
     return False
-  return unicodedata.category(char).startswith("C")
+  return unicodedata.category(char) in ("Cc", "Cf")
 
 
 def _is_punctuation(char):

@@ -23,6 +23,23 @@ pick_python() {
   return 1
 }
 
+# TensorFlow's C++ start-up chatter hides the output people came for. Set
+# before anything here imports TensorFlow.
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+# Whether the installed requirements import. TensorFlow 2.15 prints
+# "Unable to register cuDNN/cuFFT/cuBLAS factory" at ERROR level on every
+# import (TF_CPP_MIN_LOG_LEVEL=2 keeps them), so what the check prints is
+# shown only when it fails, and then all of it.
+albert_check_install() {
+  local output
+  if ! output="$("$VENV/bin/python" -c "import tensorflow, tensorflow_hub, sentencepiece, pytest" 2>&1)"; then
+    printf '%s\n' "$output" >&2
+    echo "error: installing requirements into $VENV failed (see above)" >&2
+    return 1
+  fi
+}
+
 if [ ! -x "$VENV/bin/python" ]; then
   py="$(pick_python)"
   echo "[env] creating virtual environment $VENV with $($py --version)"
@@ -37,13 +54,13 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   # warnings about them are noise, real errors still show.
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       -r "$ALBERT_ROOT/requirements-test.txt" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-  "$VENV/bin/python" -c "import tensorflow, tensorflow_hub, sentencepiece, pytest" \
-      || { echo "error: installing requirements into $VENV failed (see above)" >&2; exit 1; }
-  echo "$wanted" > "$stamp"
+  albert_check_install || exit 1
+  # Under a temporary name first: a stamp cut short by a kill would only
+  # mean a reinstall, but no file is left half-written.
+  echo "$wanted" > "$stamp.tmp-$$"
+  mv -f "$stamp.tmp-$$" "$stamp"
 fi
 
 export PATH="$VENV/bin:$PATH"
 export PYTHONPATH="$ALBERT_ROOT${PYTHONPATH:+:$PYTHONPATH}"
-# TensorFlow's C++ start-up chatter hides the output people came for.
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 cd "$ALBERT_ROOT"

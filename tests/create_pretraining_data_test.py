@@ -858,3 +858,18 @@ def test_command_line_error_is_one_clear_line(tmp_path, small_corpus_file):
   assert "error: no vocabulary" in result.stderr
   assert "Traceback" not in result.stderr
   assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("piece, starts", [
+    (u"\u2581the", True), (u"\u2581", True), ("<unk>", True), ("ing", False),
+    ("ed-", False), (",", True), ("'", True), ("',", True), ("=", True),
+    (">", True), ("19", True), ("x9", True), (u"\u00e9t\u00e9", True),
+    (u"\u4e2d", True), ("ABC", False), ("a.b", False),
+])
+def test_word_starts_follow_the_released_sentencepiece_rule(piece, starts):
+  """A piece starts a word if it has the marker, is "<...>" or punctuation,
+  or holds any character (lower-cased) outside a-z and the punctuation set,
+  as the release's create_pretraining_data decided."""
+  assert cpd.is_start_piece(piece) is starts
+  assert cpd.is_start_piece(piece, sentencepiece=False) is True
+  assert cpd.is_start_piece("##" + piece, sentencepiece=False) is False

@@ -18,6 +18,7 @@ A small SentencePiece model is trained here on generated text, so the tests
 need no download and run in a few seconds.
 """
 
+import collections
 import os
 import random
 import re
@@ -118,9 +119,9 @@ def test_preprocess_text_folds_whitespace():
           "  a \t b ")
 
 
-def test_preprocess_text_replaces_latex_quotes():
-  """`` and '' become a plain double quote."""
-  assert tokenization.preprocess_text("``hi'' she said") == '"hi" she said'
+def test_preprocess_text_keeps_latex_quotes():
+  """`` and '' stay: replacing them is XLNet's preprocessing, not ALBERT's."""
+  assert tokenization.preprocess_text("``hi'' she said") == "``hi'' she said"
 
 
 def test_preprocess_text_strips_accents():
@@ -253,7 +254,12 @@ _VOCAB_LINES = [
     "[UNK]", "[CLS]", "[SEP]", "", "want", "##want", "   ", "##ed", "wa",
     "un", "runn", "##ing", ",", "\t", "low", "lowest", "中", "国", "!",
 ]
-_VOCAB_TOKENS = [t for t in _VOCAB_LINES if t.strip()]
+# The released loader: a line's first field (" " for a blank line), ids in
+# order of first appearance; a repeated token takes no new id.
+_VOCAB_IDS = collections.OrderedDict()
+for _line in _VOCAB_LINES + [""]:
+  _VOCAB_IDS.setdefault(_line.split()[0] if _line.split() else " ",
+                        len(_VOCAB_IDS))
 
 
 @pytest.fixture(scope="module")
@@ -264,17 +270,20 @@ def vocab_file(tmp_path_factory):
   return str(path)
 
 
-def test_load_vocab_tolerates_blank_lines_and_keeps_line_ids(vocab_file):
-  """Blank lines name no token, but ids stay equal to line numbers.
+def test_load_vocab_gives_the_released_ids(vocab_file, tmp_path):
+  """Ids in order of first appearance, as the release's load_vocab gave.
 
-  The id is the embedding-table row, so skipping a line without using its
-  id would shift every later token onto another token's embedding.
+  The released models' embedding rows were assigned by that rule: a blank
+  line is the token " " (once), a repeated token keeps its first id and
+  takes no new one, so later ids do not follow line numbers.
   """
   vocab = tokenization.load_vocab(vocab_file)
-  assert list(vocab.keys()) == _VOCAB_TOKENS
-  expected_ids = [i for i, t in enumerate(_VOCAB_LINES) if t.strip()]
-  assert list(vocab.values()) == expected_ids
-  assert expected_ids != list(range(len(expected_ids)))  # blanks in between
+  assert vocab == _VOCAB_IDS
+  assert vocab["##ed"] == 6 != _VOCAB_LINES.index("##ed")
+  repeated = tmp_path / "repeated.txt"
+  repeated.write_text("[UNK]\nb\n[UNK]\nc 17\n", encoding="utf-8")
+  assert list(tokenization.load_vocab(str(repeated)).items()) == [
+      ("[UNK]", 0), ("b", 1), ("c", 2)]
 
 
 def test_basic_tokenizer_lower():
@@ -300,6 +309,25 @@ def test_basic_tokenizer_splits_cjk_and_drops_control_chars():
       "ah", u"\u535A", u"\u63A8", "zz"]
   assert tokenizer.tokenize(u"a\x00b\ufffdc\x07d e$f") == [
       "abcd", "e", "$", "f"]
+  # As released, only Cc and Cf characters are dropped (here U+200B, a
+  # format character); private-use and unassigned ones stay, to become
+  # [UNK] in WordPiece.
+  assert tokenizer.tokenize(u"a\u200bb \ue000 c\U000e0080") == [
+      "ab", u"\ue000", u"c\U000e0080"]
+
+
+def test_spm_tokenize_preprocesses_idempotently(spm_tokenizer, sp_model):
+  """tokenize() runs preprocess_text; on preprocessed text it changes nothing.
+
+  The release's tokenize did not preprocess, and its callers passed
+  preprocessed text; ours gives the same ids on that text (and also
+  honours do_lower_case on raw text).
+  """
+  for text in list(SAMPLE_TEXTS) + [u"  Caf\u00e9  ``quoted''  Text\tHere "]:
+    processed = tokenization.preprocess_text(text, lower=True)
+    released = tokenization.encode_pieces(sp_model, processed)
+    assert spm_tokenizer.tokenize(processed) == released
+    assert spm_tokenizer.tokenize(text) == released
 
 
 def test_wordpiece_tokenizer(vocab_file):
@@ -323,7 +351,7 @@ def test_full_tokenizer_wordpiece(vocab_file):
   assert tokens == ["un", "##want", "##ed", ",", "runn", "##ing", "中", "国",
                     "!"]
   ids = tokenizer.convert_tokens_to_ids(tokens)
-  assert ids == [_VOCAB_LINES.index(t) for t in tokens]  # id = line number
+  assert ids == [_VOCAB_IDS[t] for t in tokens]
   assert tokenizer.convert_ids_to_tokens(ids) == tokens
 
 
