@@ -37,8 +37,10 @@ back with the same name map as the checkpoint.
 
 Unlike the release, the checkpoint is checked against the config before
 anything is written (missing variables or other shapes fail, naming them),
-and the module is written under a temporary name beside export_path and
-renamed into place only when complete.
+and the module is written under a hidden temporary name beside export_path
+and renamed into place only when complete. --overwrite_export_path replaces
+only a previous export (a directory with tfhub_module.pb or this tool's
+marker file), never the model being exported or anything else.
 """
 
 from __future__ import absolute_import
@@ -46,9 +48,10 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
+import errno
 import os
+import re
 import shutil
-import tempfile
 import uuid
 
 from absl import app
@@ -68,6 +71,14 @@ FLAGS = flags.FLAGS
 CONFIG_NAME = "albert_config.json"
 SPM_MODEL_NAME = "30k-clean.model"
 DEFAULT_CHECKPOINT_NAME = "model.ckpt-best"
+# What makes a directory recognisably an export that --overwrite_export_path
+# may replace: hub's own file of TF1 modules, or the marker every export of
+# this tool carries (hidden, so globs over the module do not see it).
+HUB_MODULE_FILE = "tfhub_module.pb"
+EXPORT_MARKER = ".albert_export"
+# Inside the hidden staging directory: the module being written and the
+# scratch files it is built from, so one removal takes all of it.
+_STAGED_MODULE = "module"
 
 # Graph variants of the module: hub.Module(tags={"train"}) gets dropout,
 # the default (no tags) is the deterministic inference graph.
@@ -99,8 +110,9 @@ FLAG_DEFAULTS = runtime.define_flags([
      "(cls/predictions/*) in the checkpoint. A fine-tuned checkpoint lacks "
      "it: pass --noinclude_mlm to export its encoder alone."),
     ("bool", "overwrite_export_path", False,
-     "Replace export_path if it exists (otherwise that is an error). The old "
-     "module is removed only after the new one is complete."),
+     "Replace export_path if it holds a previous export (a directory with "
+     "tfhub_module.pb); anything else there is an error. The old module is "
+     "removed only after the new one is complete."),
 ])
 
 
@@ -247,11 +259,21 @@ def _load_config(albert_config):
   return config
 
 
+def _checkpoints_in(directory):
+  """Sorted prefixes of the checkpoints in directory (for messages)."""
+  return sorted(os.path.basename(path)[:-len(".index")] for path in
+                tf.gfile.Glob(os.path.join(directory or ".", "*.index")))
+
+
 def resolve_checkpoint(init_checkpoint):
   """The checkpoint prefix; a directory means its latest checkpoint.
 
+  A file of a checkpoint ("model.ckpt-best.index", ".meta", a data shard)
+  means its prefix, as --init_checkpoint takes it in the other commands.
+
   Raises:
-    ExportError: nothing is there, naming the path.
+    ExportError: nothing is there, or its files are unreadable or
+      truncated, naming the path.
   """
   if not init_checkpoint:
     raise ExportError("no init checkpoint given: a hub module needs "
@@ -261,11 +283,22 @@ def resolve_checkpoint(init_checkpoint):
     if latest is None:
       raise ExportError("init checkpoint %s is a directory without a "
                         "checkpoint in it" % init_checkpoint)
-    return latest
+    init_checkpoint = latest
+  init_checkpoint = runtime.resolve_init_checkpoint(init_checkpoint)
   if not tf.gfile.Exists(init_checkpoint + ".index"):
+    found = _checkpoints_in(os.path.dirname(init_checkpoint))
     raise ExportError(
         "init checkpoint not found: %s (expected the checkpoint prefix, with "
-        "%s.index beside it)" % (init_checkpoint, init_checkpoint))
+        "%s.index beside it; %s)" %
+        (init_checkpoint, init_checkpoint,
+         "checkpoints there: " + ", ".join(found) if found else
+         "there is no checkpoint in that directory"))
+  # A truncated or corrupt checkpoint would otherwise fail only when the
+  # weights are restored, with a TensorFlow traceback naming no file.
+  try:
+    runtime.check_checkpoint_files(init_checkpoint, "init checkpoint")
+  except ValueError as e:
+    raise ExportError(str(e))
   return init_checkpoint
 
 
@@ -338,13 +371,15 @@ def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
     result = modeling.get_assignment_map_from_checkpoint(tvars,
                                                          init_checkpoint)
   if result.shape_mismatches:
-    lines = ["  %s: config says %s, checkpoint has %s" % (name, shape,
-                                                          ckpt_shape)
+    # One line, as every error of the command line: "; " between names.
+    lines = ["%s: config says %s, checkpoint has %s" % (name, shape,
+                                                        ckpt_shape)
              for name, shape, _, ckpt_shape in result.shape_mismatches]
     raise ExportError(
         "init checkpoint %s does not match the config: %d variable(s) have "
-        "other shapes (is the albert_config.json this checkpoint's?)\n%s" %
-        (init_checkpoint, len(lines), "\n".join(lines[:20])))
+        "other shapes (is the albert_config.json this checkpoint's?): %s%s" %
+        (init_checkpoint, len(lines), "; ".join(lines[:20]),
+         " ..." if len(lines) > 20 else ""))
   missing = list(result.unmatched_variables)
   head_missing = [n for n in missing if n.startswith("cls/predictions/")]
   if head_missing and len(head_missing) == len(missing):
@@ -362,34 +397,236 @@ def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
   return result
 
 
-def _staging_path(export_path):
-  """A fresh name beside export_path, so the final rename stays on one FS."""
-  return "%s.tmp-%d-%s" % (export_path, os.getpid(), uuid.uuid4().hex[:8])
+def _is_remote(path):
+  return "://" in path
+
+
+def _normalised(path):
+  """A comparable form of path: symlinks resolved where that is possible."""
+  if _is_remote(path):
+    return path.rstrip("/")
+  return os.path.realpath(os.path.abspath(path))
+
+
+def _is_same_or_inside(path, directory):
+  """True if normalised `path` is `directory` or lies below it."""
+  return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+# The files of a checkpoint prefix: its index, meta graph and data shards.
+_CHECKPOINT_FILE = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
+
+
+def check_export_path_clear_of_inputs(export_path, inputs):
+  """Fails if writing export_path could replace what the export reads.
+
+  With --overwrite_export_path, an export_path that is the model directory
+  (or holds it) would be replaced by the module made from it: the
+  checkpoint, config and tokenizer would be gone. A module directory
+  inside the model directory is fine.
+
+  Args:
+    export_path: the module directory to create.
+    inputs: list of (what, path) the export reads, e.g.
+      ("albert config", ".../albert_config.json").
+
+  Raises:
+    ExportError: naming export_path and the input it would replace.
+  """
+  target = _normalised(export_path)
+  for what, path in inputs:
+    source = _normalised(path)
+    if _is_same_or_inside(source, target):
+      raise ExportError(
+          "export_path %s %s the %s %s, an input of this export; choose an "
+          "export_path outside the model being exported" %
+          (export_path, "is" if source == target else "contains", what,
+           path))
+
+
+def _input_files(albert_config, vocab_asset, init_checkpoint):
+  """(what, path) of every file the export reads."""
+  inputs = []
+  if not isinstance(albert_config, modeling.AlbertConfig):
+    inputs.append(("albert config", albert_config))
+  inputs.append(("tokenizer file", vocab_asset))
+  inputs.extend(("init checkpoint file", path)
+                for path in sorted(tf.gfile.Glob(init_checkpoint + ".*"))
+                if _CHECKPOINT_FILE.search(path[len(init_checkpoint):]))
+  return inputs
+
+
+def is_replaceable_export(path):
+  """True if --overwrite_export_path may replace what is at path.
+
+  That is a TF1 hub module (it has tfhub_module.pb), whatever this tool
+  exported (it has the marker file) or an empty directory, which holds
+  nothing to lose.
+  """
+  if not tf.gfile.IsDirectory(path):
+    return False
+  return (tf.gfile.Exists(os.path.join(path, HUB_MODULE_FILE)) or
+          tf.gfile.Exists(os.path.join(path, EXPORT_MARKER)) or
+          not tf.gfile.ListDirectory(path))
+
+
+def _check_replaceable(export_path):
+  if not is_replaceable_export(export_path):
+    raise ExportError(
+        "export_path %s exists and is not a previous export (no %s in it); "
+        "--overwrite_export_path replaces only exported modules. Remove it "
+        "yourself or choose another export_path" %
+        (export_path, HUB_MODULE_FILE))
+
+
+def _hidden_name(export_path, kind):
+  """A hidden name beside export_path: the final rename stays on one FS.
+
+  ".<name>.<kind>-<pid>-<random>": no glob over the parent directory
+  matches it, and the pid tells a later run whether its writer is gone.
+  """
+  parent, name = os.path.split(export_path)
+  return os.path.join(parent, ".%s.%s-%d-%s" % (name, kind, os.getpid(),
+                                                uuid.uuid4().hex[:8]))
+
+
+def _leftover_pattern(name):
+  # Earlier versions staged under the visible "<name>.tmp-<pid>-<random>";
+  # a killed run of theirs is cleaned up as well.
+  return re.compile(r"^\.?%s\.(tmp|old)-(\d+)-[0-9a-f]{8}$" %
+                    re.escape(name))
+
+
+def _process_alive(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
 
 
 def _remove_tree(path):
-  if tf.gfile.Exists(path):
-    tf.gfile.DeleteRecursively(path)
+  """Removes a staging tree; a symlink is unlinked, never followed."""
+  if _is_remote(path):
+    if tf.gfile.Exists(path):
+      tf.gfile.DeleteRecursively(path)
+  elif os.path.islink(path) or os.path.isfile(path):
+    os.remove(path)
+  elif os.path.isdir(path):
+    shutil.rmtree(path)
 
 
-def _move_into_place(staging, export_path, overwrite):
+def _remove_quietly(path):
+  """`_remove_tree`, warning instead of raising.
+
+  For clean-up, where a failure must not hide the real outcome: what stays
+  has a hidden name, and the next run removes it.
+  """
+  try:
+    _remove_tree(path)
+  except (OSError, tf.errors.OpError) as e:
+    tf.logging.warning("Could not remove the temporary %s: %s", path, e)
+
+
+def remove_dead_export_leftovers(export_path):
+  """Cleans up what killed exports to export_path left beside it.
+
+  Staging directories (".<name>.tmp-<pid>-<random>") of processes that are
+  gone are removed. A previous module moved aside for replacement
+  (".<name>.old-<pid>-<random>") is put back when the run died before the
+  new one was moved in (export_path is missing), and removed otherwise.
+  Leftovers of live processes and every other name are left alone.
+
+  Args:
+    export_path: local module path (remote paths are skipped: their
+      writers' pids mean nothing here).
+
+  Returns:
+    The names removed or restored.
+  """
+  if _is_remote(export_path):
+    return []
+  parent, name = os.path.split(export_path)
+  if not os.path.isdir(parent):
+    return []
+  pattern = _leftover_pattern(name)
+  handled = []
+  for entry in sorted(os.listdir(parent)):
+    match = pattern.match(entry)
+    if not match:
+      continue
+    pid = int(match.group(2))
+    if pid == os.getpid() or _process_alive(pid):
+      continue
+    path = os.path.join(parent, entry)
+    try:
+      if match.group(1) == "old" and not os.path.lexists(export_path):
+        os.rename(path, export_path)
+        tf.logging.warning(
+            "Restored the previous module %s: a killed export (pid %d) had "
+            "moved it aside to %s", export_path, pid, entry)
+      else:
+        _remove_tree(path)
+    except OSError as e:
+      # Hidden, so harmless where it is; this export goes on.
+      tf.logging.warning("Could not clean up %s, left by a killed export: "
+                         "%s", path, e)
+      continue
+    handled.append(entry)
+  return handled
+
+
+def _write_failed(export_path, error):
+  """An ExportError for an OSError or TensorFlow error while writing."""
+  if isinstance(error, tf.errors.OpError):
+    reason = (error.message or str(error)).strip().splitlines()
+    reason = reason[0] if reason else type(error).__name__
+    full = isinstance(error, tf.errors.ResourceExhaustedError)
+  else:
+    reason = error.strerror or str(error)
+    if error.filename:
+      reason = "%s: %s" % (error.filename, reason)
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+  full = full or "no space left" in reason.lower()
+  return ExportError(
+      "cannot write the module to export_path %s: %s; nothing was left "
+      "there%s" % (export_path, reason,
+                   " (free some space and run again)" if full else ""))
+
+
+def _make_parent(export_path):
+  parent = os.path.dirname(export_path)
+  try:
+    tf.gfile.MakeDirs(parent)
+  except (OSError, tf.errors.OpError) as e:
+    raise ExportError(
+        "cannot create the directory of export_path %s: %s" %
+        (export_path, getattr(e, "message", None) or e))
+
+
+def _move_into_place(staged, export_path, overwrite):
   """Renames the finished module to export_path (replacing it if asked)."""
   if not tf.gfile.Exists(export_path):
-    tf.gfile.Rename(staging, export_path)
+    tf.gfile.Rename(staged, export_path)
     return
   if not overwrite:
     raise ExportError("export_path %s appeared while exporting; it was "
                       "not replaced" % export_path)
+  _check_replaceable(export_path)
   # Move the old module aside first: if the second rename fails it is put
-  # back, so export_path never holds a half-replaced module.
-  old = "%s.old-%d-%s" % (export_path, os.getpid(), uuid.uuid4().hex[:8])
+  # back, so export_path never holds a half-replaced module. A run killed
+  # in between leaves it under a hidden name, and the next run puts it
+  # back (remove_dead_export_leftovers).
+  old = _hidden_name(export_path, "old")
   tf.gfile.Rename(export_path, old)
   try:
-    tf.gfile.Rename(staging, export_path)
-  except Exception:
+    tf.gfile.Rename(staged, export_path)
+  except BaseException:
     tf.gfile.Rename(old, export_path)
     raise
-  _remove_tree(old)
+  _remove_quietly(old)
 
 
 def signature_descriptions(spec, tags=None):
@@ -416,39 +653,54 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
     do_lower_case: the do_lower_case tokenization_info returns.
     use_einsum: einsum, or a graph of matmul and reshape only.
     include_mlm: export the "mlm" signature (needs cls/predictions/*).
-    overwrite: replace an existing export_path.
+    overwrite: replace export_path if it holds a previous export
+      (`is_replaceable_export`).
 
   Returns:
     `ExportSummary`.
 
   Raises:
-    ExportError: missing inputs, a checkpoint that does not fit the config,
-      or an existing export_path without overwrite. Nothing is left at
-      export_path when the export fails.
+    ExportError: missing or unreadable inputs, a checkpoint that does not
+      fit the config, an export_path that is (or holds) an input, an
+      existing export_path without overwrite or that is not an export, or
+      a failure to write (a full disk). Nothing is left at export_path, or
+      beside it, when the export fails.
   """
-  export_path = export_path.rstrip("/") if export_path else export_path
   if not export_path:
     raise ExportError("no export_path given")
-  if tf.gfile.Exists(export_path) and not overwrite:
-    raise ExportError("export_path %s already exists; remove it or pass "
-                      "--overwrite_export_path (overwrite=True)" %
-                      export_path)
+  if not export_path.rstrip("/"):
+    raise ExportError("export_path %s is the filesystem root; expected a "
+                      "directory to create" % export_path)
+  export_path = export_path.rstrip("/")
+  if not _is_remote(export_path):
+    export_path = os.path.abspath(export_path)
   config = _load_config(albert_config)
   vocab_asset = _check_vocabulary(config, spm_model_file, vocab_file)
   init_checkpoint = resolve_checkpoint(init_checkpoint)
+  check_export_path_clear_of_inputs(
+      export_path, _input_files(albert_config, vocab_asset, init_checkpoint))
+  remove_dead_export_leftovers(export_path)
+  if tf.gfile.Exists(export_path):
+    if not overwrite:
+      raise ExportError("export_path %s already exists; remove it or pass "
+                        "--overwrite_export_path (overwrite=True)" %
+                        export_path)
+    _check_replaceable(export_path)
   assignment = check_checkpoint(config, init_checkpoint, use_einsum,
                                 include_mlm)
 
-  if "://" not in export_path:
-    export_path = os.path.abspath(export_path)
-  tf.gfile.MakeDirs(os.path.dirname(export_path))
-  staging = _staging_path(export_path)
-  # The config asset is written from the parsed config, so an AlbertConfig
-  # object and a json path ship the same file.
-  scratch = tempfile.mkdtemp(prefix="albert-hub-export-")
+  _make_parent(export_path)
+  # Everything this run writes goes below one hidden directory beside
+  # export_path: the module, and the config asset it is built from. A
+  # failure removes it at once; a killed run's is removed by the next run.
+  staging = _hidden_name(export_path, "tmp")
+  staged_module = os.path.join(staging, _STAGED_MODULE)
   try:
-    config_asset = os.path.join(scratch, CONFIG_NAME)
-    with open(config_asset, "w") as f:
+    tf.gfile.MakeDirs(staging)
+    # The config asset is written from the parsed config, so an
+    # AlbertConfig object and a json path ship the same file.
+    config_asset = os.path.join(staging, CONFIG_NAME)
+    with tf.gfile.GFile(config_asset, "w") as f:
       f.write(config.to_json_string())
     module_fn = make_module_fn(config, vocab_asset, do_lower_case,
                                use_einsum=use_einsum,
@@ -460,16 +712,24 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
       variable_map = module.variable_map
       saver = tf.train.Saver(var_list=variable_map)
       with tf.Session() as sess:
-        saver.restore(sess, init_checkpoint)
-        module.export(staging, sess)
+        try:
+          saver.restore(sess, init_checkpoint)
+        except tf.errors.OpError as e:
+          raise ExportError("init checkpoint %s cannot be restored: %s" %
+                            (init_checkpoint,
+                             (e.message or str(e)).splitlines()[0]))
+        module.export(staged_module, sess)
       num_parameters = int(sum(np.prod(v.shape.as_list())
                                for v in variable_map.values()))
-    _move_into_place(staging, export_path, overwrite)
-  except BaseException:
-    _remove_tree(staging)
-    raise
+    with tf.gfile.GFile(os.path.join(staged_module, EXPORT_MARKER),
+                        "w") as f:
+      f.write("TF-Hub module exported by albert.export_to_tfhub from %s\n" %
+              init_checkpoint)
+    _move_into_place(staged_module, export_path, overwrite)
+  except (OSError, tf.errors.OpError) as e:
+    raise _write_failed(export_path, e)
   finally:
-    shutil.rmtree(scratch, ignore_errors=True)
+    _remove_quietly(staging)
 
   return ExportSummary(
       export_path=export_path,
@@ -511,24 +771,44 @@ def run(options):
     `ExportSummary`.
 
   Raises:
-    ExportError: on missing flags or files, or checkpoint mismatches.
+    ExportError: on missing flags or files, checkpoint mismatches, an
+      export_path that would replace the model, or a failed write.
   """
   for name in ("albert_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
   directory = options.albert_directory
-  if not tf.gfile.IsDirectory(directory):
+  if not tf.gfile.Exists(directory):
     raise ExportError("albert_directory not found: %s" % directory)
+  if not tf.gfile.IsDirectory(directory):
+    raise ExportError("albert_directory %s is a file; expected the model "
+                      "directory holding %s, the checkpoint and %s" %
+                      (directory, CONFIG_NAME, SPM_MODEL_NAME))
+  # The directory as a whole first: its own name in the message says more
+  # than the first file of it that export_path would replace.
+  check_export_path_clear_of_inputs(options.export_path,
+                                    [("albert_directory", directory)])
   config_file = os.path.join(directory, CONFIG_NAME)
   if not tf.gfile.Exists(config_file):
     raise ExportError("albert_directory %s has no %s: %s not found" %
                       (directory, CONFIG_NAME, config_file))
+  if not options.checkpoint_name:
+    raise ExportError("--checkpoint_name is empty; expected the name of a "
+                      "checkpoint in albert_directory %s (default %s)" %
+                      (directory, DEFAULT_CHECKPOINT_NAME))
+  checkpoint = os.path.join(directory, options.checkpoint_name)
+  # Resolved here as well, so that a message about it names the flag.
+  try:
+    resolve_checkpoint(checkpoint)
+  except ExportError as e:
+    raise ExportError("--checkpoint_name=%s: %s" % (options.checkpoint_name,
+                                                     e))
   spm_model_file = options.spm_model_file
   if not spm_model_file and not options.vocab_file:
     spm_model_file = os.path.join(directory, SPM_MODEL_NAME)
   return export_hub_module(
       config_file,
-      os.path.join(directory, options.checkpoint_name),
+      checkpoint,
       options.export_path,
       spm_model_file=spm_model_file,
       vocab_file=options.vocab_file,
@@ -543,18 +823,20 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
-def main(_):
+def _run_and_report(options):
+  """Exports and prints the summary; the command line's body."""
   # Deprecation notices and hub's own "exported to <temporary name>" line
   # would bury the summary; this package's warnings and all errors remain.
   absl_logging.set_verbosity(absl_logging.WARNING)
   tf.disable_v2_behavior()
   with runtime.show_only_own_logs():
-    try:
-      summary = run(FLAGS)
-    except ValueError as e:
-      # Bad inputs deserve one readable line, not a traceback.
-      raise SystemExit("error: %s" % e)
+    summary = run(options)
   print(format_summary(summary))
+
+
+# Bad inputs (ValueError), a full disk (OSError) and Ctrl-C end in one line
+# and an exit code, as in every other command of this package.
+main = runtime.cli_main(_run_and_report)
 
 
 if __name__ == "__main__":

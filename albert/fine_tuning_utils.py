@@ -23,6 +23,9 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import os
+
+from google.protobuf import message
 import tensorflow.compat.v1 as tf
 
 from albert import modeling
@@ -33,6 +36,67 @@ def _hub():
   # Imported lazily: only hub users pay for tensorflow_hub's import.
   import tensorflow_hub as hub  # pylint: disable=g-import-not-at-top
   return hub
+
+
+# The files that tell a local TF1 Hub module from other directories.
+_HUB_MODULE_FILE = "tfhub_module.pb"
+_SAVED_MODEL_FILE = "saved_model.pb"
+
+
+def _is_remote_handle(handle):
+  # http(s):// and gs:// handles are hub's to resolve (download, cache);
+  # nothing here can look at them without doing its work.
+  return "://" in handle
+
+
+def check_hub_module(hub_module, signatures=()):
+  """Fails, naming the handle, if a local hub module cannot be used.
+
+  hub.Module reports a missing path or a directory of another kind (a TF2
+  SavedModel, a checkpoint directory) as a missing tfhub_module.pb deep in
+  TensorFlow; the command lines turned that into a hint about checkpoints.
+  Remote handles are left to hub.
+
+  Args:
+    hub_module: --albert_hub_module_handle value.
+    signatures: signature names the caller will use.
+
+  Raises:
+    ValueError: the handle is missing, not a TF1 Hub module, unreadable,
+      or lacks one of `signatures`.
+  """
+  if _is_remote_handle(hub_module):
+    return
+  what = "--albert_hub_module_handle=%s" % hub_module
+  expected = ("expected a TF1 Hub module directory (with %s, as "
+              "albert.export_to_tfhub writes) or an http(s):// or gs:// "
+              "handle" % _HUB_MODULE_FILE)
+  if not tf.gfile.Exists(hub_module):
+    raise ValueError("%s: not found; %s" % (what, expected))
+  if not tf.gfile.IsDirectory(hub_module):
+    raise ValueError("%s is a file, not a directory; %s" % (what, expected))
+  if not tf.gfile.Exists(os.path.join(hub_module, _HUB_MODULE_FILE)):
+    if tf.gfile.Exists(os.path.join(hub_module, _SAVED_MODEL_FILE)):
+      kind = ("a SavedModel, not a TF1 Hub module (no %s); hub.Module "
+              "cannot load it" % _HUB_MODULE_FILE)
+    else:
+      kind = "not a hub module: there is no %s in it" % _HUB_MODULE_FILE
+    raise ValueError("%s is %s; %s" % (what, kind, expected))
+  try:
+    spec = _hub().load_module_spec(hub_module)
+    names = set(spec.get_signature_names())
+  except (ValueError, KeyError, OSError, tf.errors.OpError,
+          message.DecodeError) as e:
+    raise ValueError("%s cannot be loaded as a TF1 Hub module: %s" %
+                     (what, str(e).strip().splitlines()[0] if str(e) else
+                      type(e).__name__))
+  missing = [name for name in signatures if name not in names]
+  if missing:
+    raise ValueError(
+        "%s has no %s signature (it has: %s); expected an ALBERT or BERT "
+        "module with the \"tokens\" and \"tokenization_info\" signatures" %
+        (what, ", ".join('"%s"' % name for name in missing),
+         ", ".join(sorted(names)) or "none"))
 
 
 def create_albert(albert_config,
@@ -57,8 +121,12 @@ def create_albert(albert_config,
 
   Returns:
     (pooled_output [B, H], sequence_output [B, S, H]).
+
+  Raises:
+    ValueError: a local hub_module that is no usable TF1 Hub module.
   """
   if hub_module:
+    check_hub_module(hub_module, signatures=("tokens",))
     tags = {"train"} if is_training else set()
     module = _hub().Module(hub_module, tags=tags, trainable=True)
     outputs = module(
@@ -90,8 +158,12 @@ def create_vocab(vocab_file, do_lower_case, spm_model_file, hub_module):
 
   Returns:
     `tokenization.FullTokenizer`.
+
+  Raises:
+    ValueError: a local hub_module that is no usable TF1 Hub module.
   """
   if hub_module:
+    check_hub_module(hub_module, signatures=("tokenization_info",))
     use_spm = bool(spm_model_file) or not vocab_file
     return tokenization.FullTokenizer.from_hub_module(hub_module,
                                                       use_spm=use_spm)

@@ -375,8 +375,17 @@ def test_existing_export_path_and_overwrite(tiny, tmp_path):
     hub_fixtures.make_hub_module(tiny, export_path)
   assert os.listdir(export_path) == ["keep.txt"]
 
+  # Overwriting replaces only a previous export, never other files.
+  with pytest.raises(export_to_tfhub.ExportError,
+                     match="not a previous export"):
+    hub_fixtures.make_hub_module(tiny, export_path, overwrite=True)
+  assert os.listdir(export_path) == ["keep.txt"]
+
+  os.remove(os.path.join(export_path, "keep.txt"))
   hub_fixtures.make_hub_module(tiny, export_path, overwrite=True)
-  assert not os.path.exists(os.path.join(export_path, "keep.txt"))
+  first = os.stat(os.path.join(export_path, "saved_model.pb")).st_ino
+  hub_fixtures.make_hub_module(tiny, export_path, overwrite=True)
+  assert os.stat(os.path.join(export_path, "saved_model.pb")).st_ino != first
   assert os.path.exists(os.path.join(export_path, "tfhub_module.pb"))
   assert sorted(os.listdir(str(tmp_path))) == ["hub"]
 
@@ -394,8 +403,11 @@ def test_failure_mid_export_leaves_nothing(tiny, tmp_path, monkeypatch):
   export_path = str(tmp_path / "out" / "hub")
   with pytest.raises(RuntimeError, match="disk full"):
     hub_fixtures.make_hub_module(tiny, export_path)
+  # Written below a hidden staging directory beside export_path.
   assert written and written[0] != export_path
-  assert os.path.dirname(written[0]) == os.path.dirname(export_path)
+  staging = os.path.dirname(written[0])
+  assert os.path.dirname(staging) == os.path.dirname(export_path)
+  assert os.path.basename(staging).startswith(".hub.tmp-")
   assert not os.path.exists(export_path)
   assert os.listdir(str(tmp_path / "out")) == []
 
