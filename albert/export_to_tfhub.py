@@ -26,9 +26,15 @@ The module has the released signatures:
       -> pooled_output [B, H], sequence_output [B, S, H]
   "mlm": the same inputs plus mlm_positions: int32 [B, P]
       -> pooled_output, sequence_output, mlm_logits [B * P, V]
+  "sop": the "tokens" inputs
+      -> pooled_output, sequence_output, sop_log_probs [B, 2] (the
+         sentence-order head: in order, swapped)
   "tokenization_info": no inputs
       -> vocab_file (the sentencepiece model or WordPiece vocab, copied into
          the module's assets), do_lower_case (bool)
+
+The sentencepiece model's .vocab file (30k-clean.vocab), when it is beside
+the model, and albert_config.json are assets too, as in the release.
 
 and two graph variants: tags {"train"} (dropout on) and the default tags
 (inference, deterministic). Variables keep their checkpoint names
@@ -108,7 +114,11 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "include_mlm", True,
      "Export the 'mlm' signature; it needs the masked-LM head "
      "(cls/predictions/*) in the checkpoint. A fine-tuned checkpoint lacks "
-     "it: pass --noinclude_mlm to export its encoder alone."),
+     "it: pass --noinclude_mlm (and --noinclude_sop) to export its encoder "
+     "alone."),
+    ("bool", "include_sop", True,
+     "Export the 'sop' signature; it needs the sentence-order head "
+     "(cls/seq_relationship/*) in the checkpoint."),
     ("bool", "overwrite_export_path", False,
      "Replace export_path if it holds a previous export (a directory with "
      "tfhub_module.pb); anything else there is an error. The old module is "
@@ -150,7 +160,7 @@ def get_mlm_logits(input_tensor, albert_config, mlm_positions,
 
 
 def build_model_outputs(albert_config, inputs, is_training, use_einsum=True,
-                        include_mlm=True):
+                        include_mlm=True, include_sop=True):
   """The module's computation, without the hub signatures.
 
   Args:
@@ -160,10 +170,12 @@ def build_model_outputs(albert_config, inputs, is_training, use_einsum=True,
     is_training: dropout on (the {"train"} graph) or off.
     use_einsum: einsum, or matmul + reshape only.
     include_mlm: also build the masked-LM head.
+    include_sop: also build the sentence-order head.
 
   Returns:
-    dict: "sequence_output" [B, S, H], "pooled_output" [B, H] and, with
-    include_mlm, "mlm_logits" [B * P, V].
+    dict: "sequence_output" [B, S, H], "pooled_output" [B, H], with
+    include_mlm "mlm_logits" [B * P, V], with include_sop "sop_log_probs"
+    [B, 2].
   """
   model = modeling.AlbertModel(
       config=albert_config,
@@ -181,6 +193,9 @@ def build_model_outputs(albert_config, inputs, is_training, use_einsum=True,
     outputs["mlm_logits"] = get_mlm_logits(
         model.get_sequence_output(), albert_config, inputs["mlm_positions"],
         model.get_embedding_table())
+  if include_sop:
+    outputs["sop_log_probs"] = pretraining.get_sentence_order_log_probs(
+        albert_config, model.get_pooled_output())
   return outputs
 
 
@@ -194,7 +209,8 @@ def _placeholders(include_mlm):
 
 
 def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
-                   use_einsum=True, include_mlm=True, config_asset_path=None):
+                   use_einsum=True, include_mlm=True, config_asset_path=None,
+                   include_sop=True, extra_asset_paths=()):
   """The module_fn for `hub.create_module_spec`.
 
   Args:
@@ -207,6 +223,9 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
     include_mlm: add the "mlm" signature.
     config_asset_path: (optional) albert_config.json, shipped as an asset so
       the module documents its own architecture (as the release did).
+    include_sop: add the "sop" signature.
+    extra_asset_paths: more files to ship as assets (the sentencepiece
+      .vocab, as the release did).
 
   Returns:
     module_fn(is_training).
@@ -217,7 +236,8 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
     inputs = _placeholders(include_mlm)
     outputs = build_model_outputs(albert_config, inputs, is_training,
                                   use_einsum=use_einsum,
-                                  include_mlm=include_mlm)
+                                  include_mlm=include_mlm,
+                                  include_sop=include_sop)
     token_inputs = {k: inputs[k]
                     for k in ("input_ids", "input_mask", "segment_ids")}
     token_outputs = {k: outputs[k]
@@ -227,7 +247,13 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
     hub.add_signature(name="default", inputs=token_inputs,
                       outputs=token_outputs)
     if include_mlm:
-      hub.add_signature(name="mlm", inputs=inputs, outputs=outputs)
+      hub.add_signature(name="mlm", inputs=inputs, outputs={
+          k: outputs[k]
+          for k in ("sequence_output", "pooled_output", "mlm_logits")})
+    if include_sop:
+      hub.add_signature(name="sop", inputs=token_inputs, outputs={
+          k: outputs[k]
+          for k in ("sequence_output", "pooled_output", "sop_log_probs")})
 
     vocab_file = tf.constant(vocab_asset_path, dtype=tf.string,
                              name="vocab_file")
@@ -236,6 +262,9 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
       config_file = tf.constant(config_asset_path, dtype=tf.string,
                                 name="config_file")
       tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, config_file)
+    for index, path in enumerate(extra_asset_paths):
+      asset = tf.constant(path, dtype=tf.string, name="asset_%d" % index)
+      tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, asset)
     hub.add_signature(
         name="tokenization_info",
         inputs={},
@@ -245,6 +274,14 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
         })
 
   return module_fn
+
+
+def _spm_vocab_asset(spm_model_file):
+  """The sentencepiece .vocab beside the model, if any, as an asset list."""
+  if not spm_model_file or not spm_model_file.endswith(".model"):
+    return ()
+  vocab = spm_model_file[:-len(".model")] + ".vocab"
+  return (vocab,) if tf.gfile.Exists(vocab) else ()
 
 
 def _load_config(albert_config):
@@ -344,7 +381,7 @@ def _check_vocabulary(albert_config, spm_model_file, vocab_file):
 
 
 def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
-                     include_mlm=True):
+                     include_mlm=True, include_sop=True):
   """Checks that the checkpoint holds every module variable, in its shape.
 
   Builds the module's computation in a scratch graph and matches its
@@ -355,18 +392,20 @@ def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
     init_checkpoint: checkpoint prefix.
     use_einsum: as the export will build it (names do not depend on it).
     include_mlm: whether the MLM head must be there.
+    include_sop: whether the sentence-order head must be there.
 
   Returns:
     The `modeling.get_assignment_map_from_checkpoint` result.
 
   Raises:
-    ExportError: shapes differ, or variables are missing; a missing MLM
-      head gets its own message pointing at include_mlm.
+    ExportError: shapes differ, or variables are missing; missing
+      pretraining heads get their own message pointing at include_mlm and
+      include_sop.
   """
   with tf.Graph().as_default():
     build_model_outputs(albert_config, _placeholders(include_mlm),
                         is_training=False, use_einsum=use_einsum,
-                        include_mlm=include_mlm)
+                        include_mlm=include_mlm, include_sop=include_sop)
     tvars = tf.global_variables()
     result = modeling.get_assignment_map_from_checkpoint(tvars,
                                                          init_checkpoint)
@@ -381,13 +420,21 @@ def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
         (init_checkpoint, len(lines), "; ".join(lines[:20]),
          " ..." if len(lines) > 20 else ""))
   missing = list(result.unmatched_variables)
-  head_missing = [n for n in missing if n.startswith("cls/predictions/")]
+  heads = (("cls/predictions/", "masked-LM", "mlm"),
+           ("cls/seq_relationship/", "sentence-order", "sop"))
+  head_missing = [n for n in missing
+                  if n.startswith(tuple(prefix for prefix, _, _ in heads))]
   if head_missing and len(head_missing) == len(missing):
+    absent = [(what, flag) for prefix, what, flag in heads
+              if any(n.startswith(prefix) for n in head_missing)]
     raise ExportError(
-        "init checkpoint %s has no masked-LM head (%s); it looks like a "
-        "fine-tuned checkpoint. Export the encoder alone with "
-        "--noinclude_mlm (include_mlm=False): the module then has no 'mlm' "
-        "signature." % (init_checkpoint, ", ".join(head_missing)))
+        "init checkpoint %s has no %s head (%s); it looks like a fine-tuned "
+        "checkpoint. Export without it with %s: the module then lacks the "
+        "%s signature(s)." %
+        (init_checkpoint, " or ".join(what for what, _ in absent),
+         ", ".join(head_missing),
+         " ".join("--noinclude_%s" % flag for _, flag in absent),
+         ", ".join("'%s'" % flag for _, flag in absent)))
   if missing:
     raise ExportError(
         "init checkpoint %s lacks %d of the module's %d variables; they "
@@ -641,7 +688,7 @@ def signature_descriptions(spec, tags=None):
 def export_hub_module(albert_config, init_checkpoint, export_path,
                       spm_model_file=None, vocab_file=None,
                       do_lower_case=True, use_einsum=True, include_mlm=True,
-                      overwrite=False):
+                      overwrite=False, include_sop=True):
   """Exports a checkpoint as a TF1 Hub module; see the module docstring.
 
   Args:
@@ -655,6 +702,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
     include_mlm: export the "mlm" signature (needs cls/predictions/*).
     overwrite: replace export_path if it holds a previous export
       (`is_replaceable_export`).
+    include_sop: export the "sop" signature (needs cls/seq_relationship/*).
 
   Returns:
     `ExportSummary`.
@@ -687,7 +735,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
                         export_path)
     _check_replaceable(export_path)
   assignment = check_checkpoint(config, init_checkpoint, use_einsum,
-                                include_mlm)
+                                include_mlm, include_sop)
 
   _make_parent(export_path)
   # Everything this run writes goes below one hidden directory beside
@@ -705,7 +753,10 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
     module_fn = make_module_fn(config, vocab_asset, do_lower_case,
                                use_einsum=use_einsum,
                                include_mlm=include_mlm,
-                               config_asset_path=config_asset)
+                               config_asset_path=config_asset,
+                               include_sop=include_sop,
+                               extra_asset_paths=_spm_vocab_asset(
+                                   spm_model_file))
     spec = hub.create_module_spec(module_fn, tags_and_args=TAGS_AND_ARGS)
     with tf.Graph().as_default():
       module = hub.Module(spec)
@@ -815,6 +866,7 @@ def run(options):
       do_lower_case=options.do_lower_case,
       use_einsum=options.use_einsum,
       include_mlm=options.include_mlm,
+      include_sop=options.include_sop,
       overwrite=options.overwrite_export_path)
 
 

@@ -132,16 +132,15 @@ def get_masked_lm_output(albert_config, input_tensor, output_weights,
   return (loss, per_example_loss, log_probs)
 
 
-def get_sentence_order_output(albert_config, input_tensor, labels):
-  """The sentence-order prediction head and its loss.
+def get_sentence_order_log_probs(albert_config, input_tensor):
+  """The sentence-order prediction head (cls/seq_relationship).
 
   Args:
     albert_config: `AlbertConfig`.
     input_tensor: float Tensor [B, H], the pooled output.
-    labels: int Tensor [B] or [B, 1]; 1 when the segments were swapped.
 
   Returns:
-    (sentence_order_loss scalar, per-example loss [B], log_probs [B, 2]).
+    float Tensor [B, 2]: log-probabilities of in order (0) and swapped (1).
   """
   with tf.variable_scope("cls/seq_relationship"):
     output_weights = tf.get_variable(
@@ -153,7 +152,22 @@ def get_sentence_order_output(albert_config, input_tensor, labels):
         "output_bias", shape=[2], initializer=tf.zeros_initializer())
     logits = tf.matmul(input_tensor, output_weights, transpose_b=True)
     logits = tf.nn.bias_add(logits, output_bias)  # [B, 2]
-    log_probs = tf.nn.log_softmax(logits, axis=-1)
+    return tf.nn.log_softmax(logits, axis=-1)
+
+
+def get_sentence_order_output(albert_config, input_tensor, labels):
+  """The sentence-order prediction head and its loss.
+
+  Args:
+    albert_config: `AlbertConfig`.
+    input_tensor: float Tensor [B, H], the pooled output.
+    labels: int Tensor [B] or [B, 1]; 1 when the segments were swapped.
+
+  Returns:
+    (sentence_order_loss scalar, per-example loss [B], log_probs [B, 2]).
+  """
+  log_probs = get_sentence_order_log_probs(albert_config, input_tensor)
+  with tf.variable_scope("cls/seq_relationship"):
     labels = tf.reshape(labels, [-1])
     one_hot_labels = tf.one_hot(labels, depth=2, dtype=tf.float32)
     per_example_loss = -tf.reduce_sum(one_hot_labels * log_probs, axis=-1)

@@ -112,13 +112,14 @@ def graph_ops(path):
 def test_layout_and_variable_names(tiny, module_path):
   for name in ("saved_model.pb", "tfhub_module.pb", "variables",
                os.path.join("assets", "30k-clean.model"),
+               os.path.join("assets", "30k-clean.vocab"),
                os.path.join("assets", "albert_config.json")):
     assert os.path.exists(os.path.join(module_path, name)), name
   spec = hub.load_module_spec(module_path)
   assert set(spec.get_tags()) == {frozenset(), frozenset({"train"})}
   for tags in (None, {"train"}):
     assert set(spec.get_signature_names(tags)) == {
-        "default", "tokens", "mlm", "tokenization_info"}
+        "default", "tokens", "mlm", "sop", "tokenization_info"}
   assert set(spec.get_input_info_dict("tokens")) == {
       "input_ids", "input_mask", "segment_ids"}
   assert set(spec.get_output_info_dict("mlm")) == {
@@ -135,7 +136,7 @@ def test_layout_and_variable_names(tiny, module_path):
   names = set(saved.get_variable_to_shape_map())
   assert "bert/embeddings/word_embeddings" in names
   assert "cls/predictions/output_bias" in names
-  assert not any(n.startswith("cls/seq_relationship") for n in names)
+  assert "cls/seq_relationship/output_weights" in names
   assert "global_step" not in names
   for name in names:
     np.testing.assert_array_equal(saved.get_tensor(name),
@@ -171,6 +172,25 @@ def _numpy_mlm_logits(reader, config, sequence_output, positions):
        reader.get_tensor("cls/predictions/transform/LayerNorm/beta"))
   table = reader.get_tensor("bert/embeddings/word_embeddings")
   return x @ table.T + reader.get_tensor("cls/predictions/output_bias")
+
+
+def test_sop_signature_equals_pretraining_head(tiny, module_path):
+  """The release's "sop" signature: log-probs of in order / swapped."""
+  spec = hub.load_module_spec(module_path)
+  assert set(spec.get_output_info_dict("sop")) == {
+      "sequence_output", "pooled_output", "sop_log_probs"}
+  (got,) = run_signature(module_path, "sop", FEED)
+  expected = reference_outputs(tiny)
+  np.testing.assert_allclose(got["pooled_output"], expected["pooled_output"],
+                             rtol=1e-5, atol=1e-5)
+  reader = tf.train.load_checkpoint(tiny.init_checkpoint)
+  logits = (expected["pooled_output"] @
+            reader.get_tensor("cls/seq_relationship/output_weights").T +
+            reader.get_tensor("cls/seq_relationship/output_bias"))
+  log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  assert got["sop_log_probs"].shape == (INPUT_IDS.shape[0], 2)
+  np.testing.assert_allclose(got["sop_log_probs"], log_probs, rtol=1e-5,
+                             atol=1e-5)
 
 
 def test_mlm_signature_equals_pretraining_head(tiny, module_path):
@@ -248,10 +268,12 @@ def test_train_tags_enable_dropout_and_training(module_path):
   with tf.Graph().as_default():
     module = hub.Module(module_path, tags={"train"}, trainable=True)
     outputs = module(feed, signature="mlm", as_dict=True)
+    sop = module(FEED, signature="sop", as_dict=True)
     trainable = tf.trainable_variables()
     assert len(trainable) == len(module.variable_map)
     loss = (tf.reduce_sum(outputs["mlm_logits"] ** 2) +
-            tf.reduce_sum(outputs["pooled_output"] ** 2))
+            tf.reduce_sum(outputs["pooled_output"] ** 2) +
+            tf.reduce_sum(sop["sop_log_probs"]))
     grads = tf.gradients(loss, trainable)
     assert all(g is not None for g in grads)
     with tf.Session() as sess:
@@ -346,22 +368,27 @@ def test_mismatched_checkpoint_fails_before_writing(tiny, tmp_path):
   assert not [n for n in os.listdir(str(tmp_path)) if n.startswith("hub")]
 
 
-def test_finetuned_checkpoint_without_mlm_head(tmp_path):
+def test_finetuned_checkpoint_without_pretraining_heads(tmp_path):
   finetuned = hub_fixtures.make_tiny_albert_dir(
-      str(tmp_path / "finetuned"), with_mlm_head=False)
+      str(tmp_path / "finetuned"), with_mlm_head=False, with_sop_head=False)
   export_path = str(tmp_path / "hub")
   with pytest.raises(export_to_tfhub.ExportError,
-                     match="no masked-LM head .*--noinclude_mlm"):
+                     match="no masked-LM or sentence-order head .*"
+                           "--noinclude_mlm --noinclude_sop"):
     hub_fixtures.make_hub_module(finetuned, export_path)
+  with pytest.raises(export_to_tfhub.ExportError,
+                     match="no sentence-order head .*--noinclude_sop"):
+    hub_fixtures.make_hub_module(finetuned, export_path, include_mlm=False)
   assert not os.path.exists(export_path)
 
   summary = export_to_tfhub.export_hub_module(
       finetuned.config_file, finetuned.init_checkpoint, export_path,
-      spm_model_file=finetuned.spm_model_file, include_mlm=False)
+      spm_model_file=finetuned.spm_model_file, include_mlm=False,
+      include_sop=False)
   assert set(summary.signatures) == {"default", "tokens",
                                      "tokenization_info"}
   spec = hub.load_module_spec(export_path)
-  assert "mlm" not in spec.get_signature_names()
+  assert not {"mlm", "sop"} & set(spec.get_signature_names())
   (got,) = run_signature(export_path, "tokens", FEED)
   assert got["pooled_output"].shape == (2, finetuned.config.hidden_size)
 

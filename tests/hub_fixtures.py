@@ -159,7 +159,8 @@ def make_tiny_albert_dir(directory, vocab_size=120, hidden_size=32,
                          embedding_size=16, num_hidden_layers=2,
                          num_attention_heads=4, intermediate_size=64,
                          dropout_prob=0.1, max_position_embeddings=64,
-                         seed=0, with_mlm_head=True, **config_overrides):
+                         seed=0, with_mlm_head=True, with_sop_head=True,
+                         **config_overrides):
   """Writes a tiny released-style model directory.
 
   Args:
@@ -172,6 +173,7 @@ def make_tiny_albert_dir(directory, vocab_size=120, hidden_size=32,
       in the {"train"} graph).
     seed: corpus and weight seed.
     with_mlm_head: False leaves cls/predictions/* out of the checkpoint.
+    with_sop_head: False leaves cls/seq_relationship/* out of it.
     **config_overrides: other albert_config.json keys.
 
   Returns:
@@ -192,7 +194,8 @@ def make_tiny_albert_dir(directory, vocab_size=120, hidden_size=32,
   config = modeling.AlbertConfig.from_dict(config_dict)
   init_checkpoint = os.path.join(directory, CHECKPOINT_NAME)
   save_pretraining_checkpoint(config, init_checkpoint, seed=seed,
-                              with_mlm_head=with_mlm_head)
+                              with_mlm_head=with_mlm_head,
+                              with_sop_head=with_sop_head)
   return TinyAlbert(directory, config_file, spm_model_file, init_checkpoint,
                     config)
 

@@ -111,9 +111,9 @@ def test_train_order_guids_labels_and_endings(race_dir):
   first, cloze, two_blanks = examples[:3]
   assert first.example_id == "middle1.txt"
   assert first.start_ending is None
-  # preprocess_text: whitespace folded, `` '' -> ", lower-cased.
+  # preprocess_text: whitespace folded, quotes kept, lower-cased.
   assert first.context_sentence == (
-      'the cat "reads" the text. the dog writes.')
+      "the cat ``reads'' the text. the dog writes.")
   assert first.endings == ["what reads the text? cat",
                            "what reads the text? dog",
                            "what reads the text? bird",
