@@ -16,10 +16,15 @@
 
 The platform check runs here, at import, so that a wrong Python or TensorFlow
 fails with one line saying what to install instead of an obscure error deep
-inside tf.estimator lookups.
+inside tf.estimator lookups. TensorFlow is then imported without its
+spurious C++ start-up errors, which read as failures but are not.
 """
 
+import contextlib
+import os
+import re
 import sys
+import tempfile
 
 __version__ = "2.0.0"
 
@@ -72,3 +77,51 @@ def check_platform(python_version=None, tensorflow_version="installed"):
 
 
 check_platform()
+
+
+# Printed by TensorFlow's C++ start-up on every machine without CUDA
+# libraries registered twice; nothing is wrong.
+_SPURIOUS_STARTUP_LINE = re.compile(
+    r"Unable to register cu(?:DNN|FFT|BLAS) factory: Attempting to register "
+    r"factory for plugin \w+ when one has already been registered")
+
+
+@contextlib.contextmanager
+def without_tensorflow_startup_noise():
+  """Within the block (importing TensorFlow): drops its spurious C++ lines.
+
+  They are written by C++ to file descriptor 2, so stderr is caught in an
+  unnamed temporary file and copied back without them when the block ends,
+  whatever happened in it.
+  """
+  try:
+    sys.stderr.flush()
+    saved = os.dup(2)
+  except (AttributeError, OSError, ValueError):  # no stderr to speak of
+    yield
+    return
+  captured = tempfile.TemporaryFile()
+  try:
+    os.dup2(captured.fileno(), 2)
+    try:
+      yield
+    finally:
+      try:
+        sys.stderr.flush()
+      finally:
+        os.dup2(saved, 2)
+      captured.seek(0)
+      text = captured.read().decode("utf-8", "replace")
+      kept = [line for line in text.splitlines(True)
+              if not _SPURIOUS_STARTUP_LINE.search(line)]
+      if kept:
+        sys.stderr.write("".join(kept))
+        sys.stderr.flush()
+  finally:
+    os.close(saved)
+    captured.close()
+
+
+if "tensorflow" not in sys.modules:
+  with without_tensorflow_startup_noise():
+    import tensorflow  # pylint: disable=g-import-not-at-top,unused-import

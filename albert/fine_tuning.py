@@ -334,7 +334,8 @@ def run(options, task):
   task.check_options(options)
   init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
 
-  # 1. Init source, config, vocabulary, data and output dir.
+  # 1. Config, init source, vocabulary, data and output dir.
+  albert_config = load_config(options)
   hub_module = options.albert_hub_module_handle
   init_note = None
   if modes.train:
@@ -345,7 +346,6 @@ def run(options, task):
                                         task.name)
   tokenization.validate_case_matches_checkpoint(options.do_lower_case,
                                                 init_checkpoint)
-  albert_config = load_config(options)
   tokenizer = fine_tuning_utils.create_vocab(
       vocab_file=options.vocab_file,
       do_lower_case=options.do_lower_case,

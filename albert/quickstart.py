@@ -49,7 +49,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
 
 from albert import quickstart_corpus
@@ -95,11 +94,6 @@ _TEMP_NAME = re.compile(
 # TensorFlow 2.15 logs these at ERROR level on every import on a machine
 # without a GPU (it registers its CUDA plugins twice); they mean nothing, and
 # TF_CPP_MIN_LOG_LEVEL=2 does not hide them.
-_SPURIOUS_STARTUP_LINE = re.compile(
-    r"Unable to register cu(?:DNN|FFT|BLAS) factory: Attempting to register "
-    r"factory for plugin \w+ when one has already been registered")
-
-
 def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--output_dir", default="quickstart_output",
@@ -352,42 +346,6 @@ def train_sentencepiece(text_path, model_prefix, vocab_size):
 
 
 @contextlib.contextmanager
-def _without_tensorflow_startup_noise():
-  """Within the block (importing TensorFlow): drops its spurious C++ lines.
-
-  They are written by C++ to file descriptor 2, so stderr is caught in an
-  unnamed temporary file and copied back without them when the block ends,
-  whatever happened in it.
-  """
-  try:
-    sys.stderr.flush()
-    saved = os.dup(2)
-  except (AttributeError, OSError, ValueError):  # no stderr to speak of
-    yield
-    return
-  captured = tempfile.TemporaryFile()
-  try:
-    os.dup2(captured.fileno(), 2)
-    try:
-      yield
-    finally:
-      try:
-        sys.stderr.flush()
-      finally:
-        os.dup2(saved, 2)
-      captured.seek(0)
-      text = captured.read().decode("utf-8", "replace")
-      kept = [line for line in text.splitlines(True)
-              if not _SPURIOUS_STARTUP_LINE.search(line)]
-      if kept:
-        sys.stderr.write("".join(kept))
-        sys.stderr.flush()
-  finally:
-    os.close(saved)
-    captured.close()
-
-
-@contextlib.contextmanager
 def _tensorflow_lines_once():
   """Within the block, each tf.logging line prints once, whatever else logs.
 
@@ -414,9 +372,8 @@ def main(argv=None):
   args = parse_args(sys.argv[1:] if argv is None else argv)
   # Before TensorFlow loads: a directory that is not ours fails at once.
   with OutputDir(args.output_dir) as output_dir:
-    # Imported here so `--help` answers without loading TensorFlow.
-    with _without_tensorflow_startup_noise():
-      from albert import runtime  # pylint: disable=g-import-not-at-top
+    # Imported here so `--help` answers without building the model code.
+    from albert import runtime  # pylint: disable=g-import-not-at-top
     with runtime.show_only_own_logs(), _tensorflow_lines_once():
       return run_quickstart(args, output_dir)
 

@@ -166,3 +166,16 @@ def test_squad_v2_release_command_line_runs_unchanged(pretrained, tmp_path):
   assert int(results["global_step"]) == 10  # int(40 questions / 8 * 2.0)
   assert "null_score_diff_threshold" in results
   assert "done" in result.stderr.splitlines()[-1]
+
+
+def test_commands_start_without_tensorflow_startup_errors(tmp_path):
+  """TensorFlow's spurious C++ "Unable to register cuDNN factory" lines."""
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
+  result = subprocess.run(
+      [sys.executable, "-m", "albert.run_race", "--output_dir=out",
+       "--data_dir=missing"], cwd=str(tmp_path), env=env,
+      capture_output=True, text=True, timeout=300)
+  assert result.returncode == 1
+  assert result.stderr.strip().splitlines() == [
+      "run_race: error: At least one of `--albert_config_file` and "
+      "`--albert_hub_module_handle` must be set"], result.stderr

@@ -336,8 +336,8 @@ def test_piped_quickstart_prints_each_line_once_and_fresh_keeps_user_files(
 def test_tensorflow_startup_noise_is_dropped_and_the_rest_kept():
   code = (
       "import os, sys\n"
-      "from albert import quickstart\n"
-      "with quickstart._without_tensorflow_startup_noise():\n"
+      "import albert\n"
+      "with albert.without_tensorflow_startup_noise():\n"
       "  os.write(2, b'2026-01-01 E external/local_xla/xla/stream_executor/"
       "cuda/cuda_dnn.cc:9261] Unable to register cuDNN factory: Attempting "
       "to register factory for plugin cuDNN when one has already been "
