@@ -94,3 +94,32 @@ def test_run_race_with_relative_paths(pretrained, tmp_path):
   assert (out / "test_predictions.tsv").exists()
   with open(str(out / "eval_results.txt")) as f:
     assert f.read().count("global_step = ") == 3  # Steps 0, 1 and 2.
+
+
+def test_create_pretraining_data_with_relative_paths(pretrained, tmp_path):
+  work = tmp_path / "work"
+  (work / "corpus").mkdir(parents=True)
+  (work / "data").mkdir()
+  lines = hub_fixtures.make_corpus(60, seed=3)
+  with open(str(work / "corpus" / "a.txt"), "w") as f:
+    for i, line in enumerate(lines):
+      f.write(line + ("\n\n" if i % 6 == 5 else "\n"))
+  shutil.copytree(pretrained.directory, str(work / "albert_base"))
+  run_cli("albert.create_pretraining_data", [
+      "--input_file=corpus/*.txt", "--output_file=data/train.tfrecord",
+      "--spm_model_file=albert_base/30k-clean.model",
+      "--vocab_file=albert_base/30k-clean.vocab", "--max_seq_length=32",
+      "--max_predictions_per_seq=5", "--dupe_factor=1", "--num_workers=1"],
+      cwd=str(work))
+  assert (work / "data" / "train.tfrecord").stat().st_size > 0
+
+
+def test_export_to_tfhub_with_relative_paths(pretrained, tmp_path):
+  work = tmp_path / "work"
+  work.mkdir()
+  shutil.copytree(pretrained.directory, str(work / "albert_base"))
+  run_cli("albert.export_to_tfhub", [
+      "--albert_directory=albert_base", "--checkpoint_name=model.ckpt-best",
+      "--export_path=hub/albert_base"], cwd=str(work))
+  assert (work / "hub" / "albert_base" / "tfhub_module.pb").exists()
+  assert (work / "albert_base" / "model.ckpt-best.index").exists()
