@@ -54,11 +54,7 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
-import errno
 import os
-import re
-import shutil
-import uuid
 
 from absl import app
 from absl import flags
@@ -67,24 +63,25 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
+from albert import export_utils
 from albert import modeling
 from albert import pretraining
 from albert import runtime
-from albert import tokenization
 
 FLAGS = flags.FLAGS
 
-CONFIG_NAME = "albert_config.json"
-SPM_MODEL_NAME = "30k-clean.model"
-DEFAULT_CHECKPOINT_NAME = "model.ckpt-best"
-# What makes a directory recognisably an export that --overwrite_export_path
-# may replace: hub's own file of TF1 modules, or the marker every export of
-# this tool carries (hidden, so globs over the module do not see it).
-HUB_MODULE_FILE = "tfhub_module.pb"
-EXPORT_MARKER = ".albert_export"
-# Inside the hidden staging directory: the module being written and the
-# scratch files it is built from, so one removal takes all of it.
-_STAGED_MODULE = "module"
+# Kept here for code written against this module.
+ExportError = export_utils.ExportError
+CONFIG_NAME = export_utils.CONFIG_NAME
+SPM_MODEL_NAME = export_utils.SPM_MODEL_NAME
+DEFAULT_CHECKPOINT_NAME = export_utils.DEFAULT_CHECKPOINT_NAME
+HUB_MODULE_FILE = export_utils.HUB_MODULE_FILE
+EXPORT_MARKER = export_utils.EXPORT_MARKER
+resolve_checkpoint = export_utils.resolve_checkpoint
+is_replaceable_export = export_utils.is_replaceable_export
+remove_dead_export_leftovers = export_utils.remove_dead_export_leftovers
+check_export_path_clear_of_inputs = (
+    export_utils.check_export_path_clear_of_inputs)
 
 # Graph variants of the module: hub.Module(tags={"train"}) gets dropout,
 # the default (no tags) is the deterministic inference graph.
@@ -124,10 +121,6 @@ FLAG_DEFAULTS = runtime.define_flags([
      "tfhub_module.pb); anything else there is an error. The old module is "
      "removed only after the new one is complete."),
 ])
-
-
-class ExportError(ValueError):
-  """The inputs cannot make a faithful module (missing files, mismatches)."""
 
 
 ExportSummary = collections.namedtuple(
@@ -276,110 +269,6 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
   return module_fn
 
 
-def _spm_vocab_asset(spm_model_file):
-  """The sentencepiece .vocab beside the model, if any, as an asset list."""
-  if not spm_model_file or not spm_model_file.endswith(".model"):
-    return ()
-  vocab = spm_model_file[:-len(".model")] + ".vocab"
-  return (vocab,) if tf.gfile.Exists(vocab) else ()
-
-
-def _load_config(albert_config):
-  """AlbertConfig from an AlbertConfig or a path, validated."""
-  if isinstance(albert_config, modeling.AlbertConfig):
-    config = albert_config
-  else:
-    if not tf.gfile.Exists(albert_config):
-      raise ExportError("albert config not found: %s" % albert_config)
-    config = modeling.AlbertConfig.from_json_file(albert_config)
-  config.validate()
-  return config
-
-
-def _checkpoints_in(directory):
-  """Sorted prefixes of the checkpoints in directory (for messages)."""
-  return sorted(os.path.basename(path)[:-len(".index")] for path in
-                tf.gfile.Glob(os.path.join(directory or ".", "*.index")))
-
-
-def resolve_checkpoint(init_checkpoint):
-  """The checkpoint prefix; a directory means its latest checkpoint.
-
-  A file of a checkpoint ("model.ckpt-best.index", ".meta", a data shard)
-  means its prefix, as --init_checkpoint takes it in the other commands.
-
-  Raises:
-    ExportError: nothing is there, or its files are unreadable or
-      truncated, naming the path.
-  """
-  if not init_checkpoint:
-    raise ExportError("no init checkpoint given: a hub module needs "
-                      "pretrained weights")
-  if tf.gfile.IsDirectory(init_checkpoint):
-    latest = tf.train.latest_checkpoint(init_checkpoint)
-    if latest is None:
-      raise ExportError("init checkpoint %s is a directory without a "
-                        "checkpoint in it" % init_checkpoint)
-    init_checkpoint = latest
-  init_checkpoint = runtime.resolve_init_checkpoint(init_checkpoint)
-  if not tf.gfile.Exists(init_checkpoint + ".index"):
-    found = _checkpoints_in(os.path.dirname(init_checkpoint))
-    raise ExportError(
-        "init checkpoint not found: %s (expected the checkpoint prefix, with "
-        "%s.index beside it; %s)" %
-        (init_checkpoint, init_checkpoint,
-         "checkpoints there: " + ", ".join(found) if found else
-         "there is no checkpoint in that directory"))
-  # A truncated or corrupt checkpoint would otherwise fail only when the
-  # weights are restored, with a TensorFlow traceback naming no file.
-  try:
-    runtime.check_checkpoint_files(init_checkpoint, "init checkpoint")
-  except ValueError as e:
-    raise ExportError(str(e))
-  return init_checkpoint
-
-
-def _vocab_size_of(spm_model_file, vocab_file):
-  """How many tokens the tokenizer can produce."""
-  tokenizer = tokenization.FullTokenizer(
-      vocab_file=vocab_file, do_lower_case=True,
-      spm_model_file=spm_model_file)
-  return len(tokenizer.vocab)
-
-
-def _check_vocabulary(albert_config, spm_model_file, vocab_file):
-  """The tokenizer file to ship; fails if it is missing or too large.
-
-  Returns:
-    path of the sentencepiece model, or of the WordPiece vocab when no
-    sentencepiece model is given.
-  """
-  if spm_model_file:
-    path, what = spm_model_file, "spm_model_file"
-  elif vocab_file:
-    path, what = vocab_file, "vocab_file"
-  else:
-    raise ExportError("the module needs its tokenizer: give spm_model_file "
-                      "(sentencepiece) or vocab_file (WordPiece)")
-  if not tf.gfile.Exists(path):
-    raise ExportError("%s not found: %s" % (what, path))
-  try:
-    size = _vocab_size_of(spm_model_file, None if spm_model_file else path)
-  except ValueError as e:
-    raise ExportError("%s %s cannot be loaded: %s" % (what, path, e))
-  # Ids at or above vocab_size would index past the embedding table; a
-  # smaller tokenizer only leaves rows unused (some models pad the table).
-  if size > albert_config.vocab_size:
-    raise ExportError(
-        "%s %s has %d tokens but the config's vocab_size is %d: it is not "
-        "this model's tokenizer" % (what, path, size,
-                                    albert_config.vocab_size))
-  if size < albert_config.vocab_size:
-    tf.logging.warning("%s %s has %d tokens, fewer than vocab_size %d", what,
-                       path, size, albert_config.vocab_size)
-  return path
-
-
 def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
                      include_mlm=True, include_sop=True):
   """Checks that the checkpoint holds every module variable, in its shape.
@@ -444,238 +333,6 @@ def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
   return result
 
 
-def _is_remote(path):
-  return "://" in path
-
-
-def _normalised(path):
-  """A comparable form of path: symlinks resolved where that is possible."""
-  if _is_remote(path):
-    return path.rstrip("/")
-  return os.path.realpath(os.path.abspath(path))
-
-
-def _is_same_or_inside(path, directory):
-  """True if normalised `path` is `directory` or lies below it."""
-  return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-# The files of a checkpoint prefix: its index, meta graph and data shards.
-_CHECKPOINT_FILE = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
-
-
-def check_export_path_clear_of_inputs(export_path, inputs):
-  """Fails if writing export_path could replace what the export reads.
-
-  With --overwrite_export_path, an export_path that is the model directory
-  (or holds it) would be replaced by the module made from it: the
-  checkpoint, config and tokenizer would be gone. A module directory
-  inside the model directory is fine.
-
-  Args:
-    export_path: the module directory to create.
-    inputs: list of (what, path) the export reads, e.g.
-      ("albert config", ".../albert_config.json").
-
-  Raises:
-    ExportError: naming export_path and the input it would replace.
-  """
-  target = _normalised(export_path)
-  for what, path in inputs:
-    source = _normalised(path)
-    if _is_same_or_inside(source, target):
-      raise ExportError(
-          "export_path %s %s the %s %s, an input of this export; choose an "
-          "export_path outside the model being exported" %
-          (export_path, "is" if source == target else "contains", what,
-           path))
-
-
-def _input_files(albert_config, vocab_asset, init_checkpoint):
-  """(what, path) of every file the export reads."""
-  inputs = []
-  if not isinstance(albert_config, modeling.AlbertConfig):
-    inputs.append(("albert config", albert_config))
-  inputs.append(("tokenizer file", vocab_asset))
-  inputs.extend(("init checkpoint file", path)
-                for path in sorted(tf.gfile.Glob(init_checkpoint + ".*"))
-                if _CHECKPOINT_FILE.search(path[len(init_checkpoint):]))
-  return inputs
-
-
-def is_replaceable_export(path):
-  """True if --overwrite_export_path may replace what is at path.
-
-  That is a TF1 hub module (it has tfhub_module.pb), whatever this tool
-  exported (it has the marker file) or an empty directory, which holds
-  nothing to lose.
-  """
-  if not tf.gfile.IsDirectory(path):
-    return False
-  return (tf.gfile.Exists(os.path.join(path, HUB_MODULE_FILE)) or
-          tf.gfile.Exists(os.path.join(path, EXPORT_MARKER)) or
-          not tf.gfile.ListDirectory(path))
-
-
-def _check_replaceable(export_path):
-  if not is_replaceable_export(export_path):
-    raise ExportError(
-        "export_path %s exists and is not a previous export (no %s in it); "
-        "--overwrite_export_path replaces only exported modules. Remove it "
-        "yourself or choose another export_path" %
-        (export_path, HUB_MODULE_FILE))
-
-
-def _hidden_name(export_path, kind):
-  """A hidden name beside export_path: the final rename stays on one FS.
-
-  ".<name>.<kind>-<pid>-<random>": no glob over the parent directory
-  matches it, and the pid tells a later run whether its writer is gone.
-  """
-  parent, name = os.path.split(export_path)
-  return os.path.join(parent, ".%s.%s-%d-%s" % (name, kind, os.getpid(),
-                                                uuid.uuid4().hex[:8]))
-
-
-def _leftover_pattern(name):
-  # Earlier versions staged under the visible "<name>.tmp-<pid>-<random>";
-  # a killed run of theirs is cleaned up as well.
-  return re.compile(r"^\.?%s\.(tmp|old)-(\d+)-[0-9a-f]{8}$" %
-                    re.escape(name))
-
-
-def _process_alive(pid):
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except PermissionError:
-    return True
-  return True
-
-
-def _remove_tree(path):
-  """Removes a staging tree; a symlink is unlinked, never followed."""
-  if _is_remote(path):
-    if tf.gfile.Exists(path):
-      tf.gfile.DeleteRecursively(path)
-  elif os.path.islink(path) or os.path.isfile(path):
-    os.remove(path)
-  elif os.path.isdir(path):
-    shutil.rmtree(path)
-
-
-def _remove_quietly(path):
-  """`_remove_tree`, warning instead of raising.
-
-  For clean-up, where a failure must not hide the real outcome: what stays
-  has a hidden name, and the next run removes it.
-  """
-  try:
-    _remove_tree(path)
-  except (OSError, tf.errors.OpError) as e:
-    tf.logging.warning("Could not remove the temporary %s: %s", path, e)
-
-
-def remove_dead_export_leftovers(export_path):
-  """Cleans up what killed exports to export_path left beside it.
-
-  Staging directories (".<name>.tmp-<pid>-<random>") of processes that are
-  gone are removed. A previous module moved aside for replacement
-  (".<name>.old-<pid>-<random>") is put back when the run died before the
-  new one was moved in (export_path is missing), and removed otherwise.
-  Leftovers of live processes and every other name are left alone.
-
-  Args:
-    export_path: local module path (remote paths are skipped: their
-      writers' pids mean nothing here).
-
-  Returns:
-    The names removed or restored.
-  """
-  if _is_remote(export_path):
-    return []
-  parent, name = os.path.split(export_path)
-  if not os.path.isdir(parent):
-    return []
-  pattern = _leftover_pattern(name)
-  handled = []
-  for entry in sorted(os.listdir(parent)):
-    match = pattern.match(entry)
-    if not match:
-      continue
-    pid = int(match.group(2))
-    if pid == os.getpid() or _process_alive(pid):
-      continue
-    path = os.path.join(parent, entry)
-    try:
-      if match.group(1) == "old" and not os.path.lexists(export_path):
-        os.rename(path, export_path)
-        tf.logging.warning(
-            "Restored the previous module %s: a killed export (pid %d) had "
-            "moved it aside to %s", export_path, pid, entry)
-      else:
-        _remove_tree(path)
-    except OSError as e:
-      # Hidden, so harmless where it is; this export goes on.
-      tf.logging.warning("Could not clean up %s, left by a killed export: "
-                         "%s", path, e)
-      continue
-    handled.append(entry)
-  return handled
-
-
-def _write_failed(export_path, error):
-  """An ExportError for an OSError or TensorFlow error while writing."""
-  if isinstance(error, tf.errors.OpError):
-    reason = (error.message or str(error)).strip().splitlines()
-    reason = reason[0] if reason else type(error).__name__
-    full = isinstance(error, tf.errors.ResourceExhaustedError)
-  else:
-    reason = error.strerror or str(error)
-    if error.filename:
-      reason = "%s: %s" % (error.filename, reason)
-    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
-  full = full or "no space left" in reason.lower()
-  return ExportError(
-      "cannot write the module to export_path %s: %s; nothing was left "
-      "there%s" % (export_path, reason,
-                   " (free some space and run again)" if full else ""))
-
-
-def _make_parent(export_path):
-  parent = os.path.dirname(export_path)
-  try:
-    tf.gfile.MakeDirs(parent)
-  except (OSError, tf.errors.OpError) as e:
-    raise ExportError(
-        "cannot create the directory of export_path %s: %s" %
-        (export_path, getattr(e, "message", None) or e))
-
-
-def _move_into_place(staged, export_path, overwrite):
-  """Renames the finished module to export_path (replacing it if asked)."""
-  if not tf.gfile.Exists(export_path):
-    tf.gfile.Rename(staged, export_path)
-    return
-  if not overwrite:
-    raise ExportError("export_path %s appeared while exporting; it was "
-                      "not replaced" % export_path)
-  _check_replaceable(export_path)
-  # Move the old module aside first: if the second rename fails it is put
-  # back, so export_path never holds a half-replaced module. A run killed
-  # in between leaves it under a hidden name, and the next run puts it
-  # back (remove_dead_export_leftovers).
-  old = _hidden_name(export_path, "old")
-  tf.gfile.Rename(export_path, old)
-  try:
-    tf.gfile.Rename(staged, export_path)
-  except BaseException:
-    tf.gfile.Rename(old, export_path)
-    raise
-  _remove_quietly(old)
-
-
 def signature_descriptions(spec, tags=None):
   """{signature: (sorted input names, sorted output names)} of a spec."""
   return {
@@ -720,34 +377,21 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
     raise ExportError("export_path %s is the filesystem root; expected a "
                       "directory to create" % export_path)
   export_path = export_path.rstrip("/")
-  if not _is_remote(export_path):
+  if not export_utils.is_remote(export_path):
     export_path = os.path.abspath(export_path)
-  config = _load_config(albert_config)
-  vocab_asset = _check_vocabulary(config, spm_model_file, vocab_file)
+  config = export_utils.load_config(albert_config)
+  vocab_asset = export_utils.check_vocabulary(config, spm_model_file, vocab_file)
   init_checkpoint = resolve_checkpoint(init_checkpoint)
-  check_export_path_clear_of_inputs(
-      export_path, _input_files(albert_config, vocab_asset, init_checkpoint))
-  remove_dead_export_leftovers(export_path)
-  if tf.gfile.Exists(export_path):
-    if not overwrite:
-      raise ExportError("export_path %s already exists; remove it or pass "
-                        "--overwrite_export_path (overwrite=True)" %
-                        export_path)
-    _check_replaceable(export_path)
+  inputs = export_utils.input_files(albert_config, vocab_asset,
+                                    init_checkpoint)
+  check_export_path_clear_of_inputs(export_path, inputs)
   assignment = check_checkpoint(config, init_checkpoint, use_einsum,
                                 include_mlm, include_sop)
-
-  _make_parent(export_path)
-  # Everything this run writes goes below one hidden directory beside
-  # export_path: the module, and the config asset it is built from. A
-  # failure removes it at once; a killed run's is removed by the next run.
-  staging = _hidden_name(export_path, "tmp")
-  staged_module = os.path.join(staging, _STAGED_MODULE)
-  try:
-    tf.gfile.MakeDirs(staging)
+  with export_utils.staged_export(export_path, inputs, overwrite,
+                                  "TF-Hub module") as staged_module:
     # The config asset is written from the parsed config, so an
     # AlbertConfig object and a json path ship the same file.
-    config_asset = os.path.join(staging, CONFIG_NAME)
+    config_asset = os.path.join(os.path.dirname(staged_module), CONFIG_NAME)
     with tf.gfile.GFile(config_asset, "w") as f:
       f.write(config.to_json_string())
     module_fn = make_module_fn(config, vocab_asset, do_lower_case,
@@ -755,7 +399,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
                                include_mlm=include_mlm,
                                config_asset_path=config_asset,
                                include_sop=include_sop,
-                               extra_asset_paths=_spm_vocab_asset(
+                               extra_asset_paths=export_utils.spm_vocab_asset(
                                    spm_model_file))
     spec = hub.create_module_spec(module_fn, tags_and_args=TAGS_AND_ARGS)
     with tf.Graph().as_default():
@@ -772,15 +416,6 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
         module.export(staged_module, sess)
       num_parameters = int(sum(np.prod(v.shape.as_list())
                                for v in variable_map.values()))
-    with tf.gfile.GFile(os.path.join(staged_module, EXPORT_MARKER),
-                        "w") as f:
-      f.write("TF-Hub module exported by albert.export_to_tfhub from %s\n" %
-              init_checkpoint)
-    _move_into_place(staged_module, export_path, overwrite)
-  except (OSError, tf.errors.OpError) as e:
-    raise _write_failed(export_path, e)
-  finally:
-    _remove_quietly(staging)
 
   return ExportSummary(
       export_path=export_path,

@@ -1,0 +1,442 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""What every exporter shares: reading a model directory, writing safely.
+
+A model directory is the released layout: albert_config.json, a checkpoint
+(model.ckpt-best) and the tokenizer (30k-clean.model). An export is written
+below a hidden staging directory beside its path and renamed into place
+only when complete; it never replaces its own inputs, and replaces only a
+previous export (see `is_replaceable_export`). A killed export's staging
+directory is removed by the next run (`remove_dead_export_leftovers`).
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import uuid
+
+import tensorflow.compat.v1 as tf
+
+from albert import modeling
+from albert import runtime
+from albert import tokenization
+
+CONFIG_NAME = "albert_config.json"
+SPM_MODEL_NAME = "30k-clean.model"
+DEFAULT_CHECKPOINT_NAME = "model.ckpt-best"
+# What makes a directory recognisably an export that --overwrite_export_path
+# may replace: hub's own file of TF1 modules, or the marker every export of
+# this tool carries (hidden, so globs over the module do not see it).
+HUB_MODULE_FILE = "tfhub_module.pb"
+EXPORT_MARKER = ".albert_export"
+
+
+class ExportError(ValueError):
+  """The inputs cannot make a faithful module (missing files, mismatches)."""
+
+
+
+
+def spm_vocab_asset(spm_model_file):
+  """The sentencepiece .vocab beside the model, if any, as an asset list."""
+  if not spm_model_file or not spm_model_file.endswith(".model"):
+    return ()
+  vocab = spm_model_file[:-len(".model")] + ".vocab"
+  return (vocab,) if tf.gfile.Exists(vocab) else ()
+
+
+def load_config(albert_config):
+  """AlbertConfig from an AlbertConfig or a path, validated."""
+  if isinstance(albert_config, modeling.AlbertConfig):
+    config = albert_config
+  else:
+    if not tf.gfile.Exists(albert_config):
+      raise ExportError("albert config not found: %s" % albert_config)
+    config = modeling.AlbertConfig.from_json_file(albert_config)
+  config.validate()
+  return config
+
+
+def checkpoints_in(directory):
+  """Sorted prefixes of the checkpoints in directory (for messages)."""
+  return sorted(os.path.basename(path)[:-len(".index")] for path in
+                tf.gfile.Glob(os.path.join(directory or ".", "*.index")))
+
+
+def resolve_checkpoint(init_checkpoint):
+  """The checkpoint prefix; a directory means its latest checkpoint.
+
+  A file of a checkpoint ("model.ckpt-best.index", ".meta", a data shard)
+  means its prefix, as --init_checkpoint takes it in the other commands.
+
+  Raises:
+    ExportError: nothing is there, or its files are unreadable or
+      truncated, naming the path.
+  """
+  if not init_checkpoint:
+    raise ExportError("no init checkpoint given: a hub module needs "
+                      "pretrained weights")
+  if tf.gfile.IsDirectory(init_checkpoint):
+    latest = tf.train.latest_checkpoint(init_checkpoint)
+    if latest is None:
+      raise ExportError("init checkpoint %s is a directory without a "
+                        "checkpoint in it" % init_checkpoint)
+    init_checkpoint = latest
+  init_checkpoint = runtime.resolve_init_checkpoint(init_checkpoint)
+  if not tf.gfile.Exists(init_checkpoint + ".index"):
+    found = checkpoints_in(os.path.dirname(init_checkpoint))
+    raise ExportError(
+        "init checkpoint not found: %s (expected the checkpoint prefix, with "
+        "%s.index beside it; %s)" %
+        (init_checkpoint, init_checkpoint,
+         "checkpoints there: " + ", ".join(found) if found else
+         "there is no checkpoint in that directory"))
+  # A truncated or corrupt checkpoint would otherwise fail only when the
+  # weights are restored, with a TensorFlow traceback naming no file.
+  try:
+    runtime.check_checkpoint_files(init_checkpoint, "init checkpoint")
+  except ValueError as e:
+    raise ExportError(str(e))
+  return init_checkpoint
+
+
+def vocab_size_of(spm_model_file, vocab_file):
+  """How many tokens the tokenizer can produce."""
+  tokenizer = tokenization.FullTokenizer(
+      vocab_file=vocab_file, do_lower_case=True,
+      spm_model_file=spm_model_file)
+  return len(tokenizer.vocab)
+
+
+def check_vocabulary(albert_config, spm_model_file, vocab_file):
+  """The tokenizer file to ship; fails if it is missing or too large.
+
+  Returns:
+    path of the sentencepiece model, or of the WordPiece vocab when no
+    sentencepiece model is given.
+  """
+  if spm_model_file:
+    path, what = spm_model_file, "spm_model_file"
+  elif vocab_file:
+    path, what = vocab_file, "vocab_file"
+  else:
+    raise ExportError("the module needs its tokenizer: give spm_model_file "
+                      "(sentencepiece) or vocab_file (WordPiece)")
+  if not tf.gfile.Exists(path):
+    raise ExportError("%s not found: %s" % (what, path))
+  try:
+    size = vocab_size_of(spm_model_file, None if spm_model_file else path)
+  except ValueError as e:
+    raise ExportError("%s %s cannot be loaded: %s" % (what, path, e))
+  # Ids at or above vocab_size would index past the embedding table; a
+  # smaller tokenizer only leaves rows unused (some models pad the table).
+  if size > albert_config.vocab_size:
+    raise ExportError(
+        "%s %s has %d tokens but the config's vocab_size is %d: it is not "
+        "this model's tokenizer" % (what, path, size,
+                                    albert_config.vocab_size))
+  if size < albert_config.vocab_size:
+    tf.logging.warning("%s %s has %d tokens, fewer than vocab_size %d", what,
+                       path, size, albert_config.vocab_size)
+  return path
+
+
+def is_remote(path):
+  return "://" in path
+
+
+def normalised(path):
+  """A comparable form of path: symlinks resolved where that is possible."""
+  if is_remote(path):
+    return path.rstrip("/")
+  return os.path.realpath(os.path.abspath(path))
+
+
+def is_same_or_inside(path, directory):
+  """True if normalised `path` is `directory` or lies below it."""
+  return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+# The files of a checkpoint prefix: its index, meta graph and data shards.
+_CHECKPOINT_FILE = re.compile(r"\.(index|meta|data-\d+-of-\d+)$")
+
+
+def check_export_path_clear_of_inputs(export_path, inputs):
+  """Fails if writing export_path could replace what the export reads.
+
+  With --overwrite_export_path, an export_path that is the model directory
+  (or holds it) would be replaced by the module made from it: the
+  checkpoint, config and tokenizer would be gone. A module directory
+  inside the model directory is fine.
+
+  Args:
+    export_path: the module directory to create.
+    inputs: list of (what, path) the export reads, e.g.
+      ("albert config", ".../albert_config.json").
+
+  Raises:
+    ExportError: naming export_path and the input it would replace.
+  """
+  target = normalised(export_path)
+  for what, path in inputs:
+    source = normalised(path)
+    if is_same_or_inside(source, target):
+      raise ExportError(
+          "export_path %s %s the %s %s, an input of this export; choose an "
+          "export_path outside the model being exported" %
+          (export_path, "is" if source == target else "contains", what,
+           path))
+
+
+def input_files(albert_config, vocab_asset, init_checkpoint):
+  """(what, path) of every file the export reads."""
+  inputs = []
+  if not isinstance(albert_config, modeling.AlbertConfig):
+    inputs.append(("albert config", albert_config))
+  inputs.append(("tokenizer file", vocab_asset))
+  inputs.extend(("init checkpoint file", path)
+                for path in sorted(tf.gfile.Glob(init_checkpoint + ".*"))
+                if _CHECKPOINT_FILE.search(path[len(init_checkpoint):]))
+  return inputs
+
+
+def is_replaceable_export(path):
+  """True if --overwrite_export_path may replace what is at path.
+
+  That is a TF1 hub module (it has tfhub_module.pb), whatever this tool
+  exported (it has the marker file) or an empty directory, which holds
+  nothing to lose.
+  """
+  if not tf.gfile.IsDirectory(path):
+    return False
+  return (tf.gfile.Exists(os.path.join(path, HUB_MODULE_FILE)) or
+          tf.gfile.Exists(os.path.join(path, EXPORT_MARKER)) or
+          not tf.gfile.ListDirectory(path))
+
+
+def check_replaceable(export_path):
+  if not is_replaceable_export(export_path):
+    raise ExportError(
+        "export_path %s exists and is not a previous export (no %s in it); "
+        "--overwrite_export_path replaces only exported modules. Remove it "
+        "yourself or choose another export_path" %
+        (export_path, HUB_MODULE_FILE))
+
+
+def hidden_name(export_path, kind):
+  """A hidden name beside export_path: the final rename stays on one FS.
+
+  ".<name>.<kind>-<pid>-<random>": no glob over the parent directory
+  matches it, and the pid tells a later run whether its writer is gone.
+  """
+  parent, name = os.path.split(export_path)
+  return os.path.join(parent, ".%s.%s-%d-%s" % (name, kind, os.getpid(),
+                                                uuid.uuid4().hex[:8]))
+
+
+def leftover_pattern(name):
+  # Earlier versions staged under the visible "<name>.tmp-<pid>-<random>";
+  # a killed run of theirs is cleaned up as well.
+  return re.compile(r"^\.?%s\.(tmp|old)-(\d+)-[0-9a-f]{8}$" %
+                    re.escape(name))
+
+
+def process_alive(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def remove_tree(path):
+  """Removes a staging tree; a symlink is unlinked, never followed."""
+  if is_remote(path):
+    if tf.gfile.Exists(path):
+      tf.gfile.DeleteRecursively(path)
+  elif os.path.islink(path) or os.path.isfile(path):
+    os.remove(path)
+  elif os.path.isdir(path):
+    shutil.rmtree(path)
+
+
+def remove_quietly(path):
+  """`remove_tree`, warning instead of raising.
+
+  For clean-up, where a failure must not hide the real outcome: what stays
+  has a hidden name, and the next run removes it.
+  """
+  try:
+    remove_tree(path)
+  except (OSError, tf.errors.OpError) as e:
+    tf.logging.warning("Could not remove the temporary %s: %s", path, e)
+
+
+def remove_dead_export_leftovers(export_path):
+  """Cleans up what killed exports to export_path left beside it.
+
+  Staging directories (".<name>.tmp-<pid>-<random>") of processes that are
+  gone are removed. A previous module moved aside for replacement
+  (".<name>.old-<pid>-<random>") is put back when the run died before the
+  new one was moved in (export_path is missing), and removed otherwise.
+  Leftovers of live processes and every other name are left alone.
+
+  Args:
+    export_path: local module path (remote paths are skipped: their
+      writers' pids mean nothing here).
+
+  Returns:
+    The names removed or restored.
+  """
+  if is_remote(export_path):
+    return []
+  parent, name = os.path.split(export_path)
+  if not os.path.isdir(parent):
+    return []
+  pattern = leftover_pattern(name)
+  handled = []
+  for entry in sorted(os.listdir(parent)):
+    match = pattern.match(entry)
+    if not match:
+      continue
+    pid = int(match.group(2))
+    if pid == os.getpid() or process_alive(pid):
+      continue
+    path = os.path.join(parent, entry)
+    try:
+      if match.group(1) == "old" and not os.path.lexists(export_path):
+        os.rename(path, export_path)
+        tf.logging.warning(
+            "Restored the previous module %s: a killed export (pid %d) had "
+            "moved it aside to %s", export_path, pid, entry)
+      else:
+        remove_tree(path)
+    except OSError as e:
+      # Hidden, so harmless where it is; this export goes on.
+      tf.logging.warning("Could not clean up %s, left by a killed export: "
+                         "%s", path, e)
+      continue
+    handled.append(entry)
+  return handled
+
+
+def write_failed(export_path, error):
+  """An ExportError for an OSError or TensorFlow error while writing."""
+  if isinstance(error, tf.errors.OpError):
+    reason = (error.message or str(error)).strip().splitlines()
+    reason = reason[0] if reason else type(error).__name__
+    full = isinstance(error, tf.errors.ResourceExhaustedError)
+  else:
+    reason = error.strerror or str(error)
+    if error.filename:
+      reason = "%s: %s" % (error.filename, reason)
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+  full = full or "no space left" in reason.lower()
+  return ExportError(
+      "cannot write the module to export_path %s: %s; nothing was left "
+      "there%s" % (export_path, reason,
+                   " (free some space and run again)" if full else ""))
+
+
+def make_parent(export_path):
+  parent = os.path.dirname(export_path)
+  try:
+    tf.gfile.MakeDirs(parent)
+  except (OSError, tf.errors.OpError) as e:
+    raise ExportError(
+        "cannot create the directory of export_path %s: %s" %
+        (export_path, getattr(e, "message", None) or e))
+
+
+def move_into_place(staged, export_path, overwrite):
+  """Renames the finished module to export_path (replacing it if asked)."""
+  if not tf.gfile.Exists(export_path):
+    tf.gfile.Rename(staged, export_path)
+    return
+  if not overwrite:
+    raise ExportError("export_path %s appeared while exporting; it was "
+                      "not replaced" % export_path)
+  check_replaceable(export_path)
+  # Move the old module aside first: if the second rename fails it is put
+  # back, so export_path never holds a half-replaced module. A run killed
+  # in between leaves it under a hidden name, and the next run puts it
+  # back (remove_dead_export_leftovers).
+  old = hidden_name(export_path, "old")
+  tf.gfile.Rename(export_path, old)
+  try:
+    tf.gfile.Rename(staged, export_path)
+  except BaseException:
+    tf.gfile.Rename(old, export_path)
+    raise
+  remove_quietly(old)
+
+
+@contextlib.contextmanager
+def staged_export(export_path, inputs, overwrite=False, what="export"):
+  """Writes an export under a hidden name; renames it into place when done.
+
+  Checks first that export_path neither is nor holds an input, cleans up
+  what killed exports to the same path left, and refuses an existing
+  export_path unless `overwrite` and it is a previous export.
+
+    with export_utils.staged_export(path, inputs) as staged:
+      tf.gfile.MakeDirs(staged)   # or let the writer create it
+      ...write the export into `staged`...
+
+  Scratch files may go beside `staged` (in os.path.dirname(staged)): the
+  whole hidden directory is removed at the end, whatever happened.
+
+  Args:
+    export_path: the directory to create.
+    inputs: (what, path) of every file the export reads.
+    overwrite: replace a previous export at export_path.
+    what: the export's kind, written into its marker file.
+
+  Yields:
+    The path to write the export to (not yet created).
+
+  Raises:
+    ExportError: export_path is unsuitable, or writing failed (a full
+      disk): nothing is left at export_path, or beside it.
+  """
+  check_export_path_clear_of_inputs(export_path, inputs)
+  remove_dead_export_leftovers(export_path)
+  if tf.gfile.Exists(export_path):
+    if not overwrite:
+      raise ExportError("export_path %s already exists; remove it or pass "
+                        "--overwrite_export_path (overwrite=True)" %
+                        export_path)
+    check_replaceable(export_path)
+  make_parent(export_path)
+  staging = hidden_name(export_path, "tmp")
+  staged = os.path.join(staging, "export")
+  try:
+    tf.gfile.MakeDirs(staging)
+    yield staged
+    with tf.gfile.GFile(os.path.join(staged, EXPORT_MARKER), "w") as f:
+      f.write("%s written by albert\n" % what)
+    move_into_place(staged, export_path, overwrite)
+  except (OSError, tf.errors.OpError) as e:
+    raise write_failed(export_path, e)
+  finally:
+    remove_quietly(staging)
