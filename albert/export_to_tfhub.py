@@ -63,6 +63,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
+from albert import export_tf2
 from albert import export_utils
 from albert import modeling
 from albert import pretraining
@@ -116,6 +117,13 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "include_sop", True,
      "Export the 'sop' signature; it needs the sentence-order head "
      "(cls/seq_relationship/*) in the checkpoint."),
+    ("enum", "hub_format", "tf1",
+     "tf1: the released TF1 Hub module (hub.Module, signatures, graph "
+     "variants). tf2: a TF2 SavedModel as the TF Hub ALBERT encoders "
+     "(hub.KerasLayer; input_word_ids/input_mask/input_type_ids, an mlm "
+     "function, sp_model_file; see albert/export_tf2.py); it has no "
+     "sentence-order head, so include_sop is ignored.",
+     {"enum_values": ["tf1", "tf2"]}),
     ("bool", "overwrite_export_path", False,
      "Replace export_path if it holds a previous export (a directory with "
      "tfhub_module.pb); anything else there is an error. The old module is "
@@ -432,14 +440,18 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
 
 def format_summary(summary):
   """A few lines for people: where, what signatures, how many weights."""
-  lines = ["Exported TF-Hub module to %s" % summary.export_path,
+  tf2 = getattr(summary, "hub_format", "tf1") == "tf2"
+  lines = ["Exported %s to %s" % (
+               "TF2 SavedModel (hub.KerasLayer)" if tf2 else "TF-Hub module",
+               summary.export_path),
            "  from checkpoint %s" % summary.init_checkpoint,
            "  %d variables, %d parameters%s" % (
                summary.num_variables, summary.num_parameters,
                "" if summary.use_einsum else ", graph without Einsum ops"),
            "  tokenizer %s (asset), do_lower_case=%s" % (
                summary.vocab_file, summary.do_lower_case),
-           "  signatures (graph variants: tags {'train'} and default):"]
+           ("  callables (training=False|True):" if tf2 else
+            "  signatures (graph variants: tags {'train'} and default):")]
   for name, (inputs, outputs) in sorted(summary.signatures.items()):
     lines.append("    %-17s (%s) -> (%s)" % (name, ", ".join(inputs),
                                              ", ".join(outputs)))
@@ -463,6 +475,9 @@ def run(options):
   for name in ("albert_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
+  if options.hub_format not in ("tf1", "tf2"):
+    raise ExportError("--hub_format=%s: expected tf1 or tf2" %
+                      options.hub_format)
   directory = options.albert_directory
   if not tf.gfile.Exists(directory):
     raise ExportError("albert_directory not found: %s" % directory)
@@ -492,6 +507,17 @@ def run(options):
   spm_model_file = options.spm_model_file
   if not spm_model_file and not options.vocab_file:
     spm_model_file = os.path.join(directory, SPM_MODEL_NAME)
+  if options.hub_format == "tf2":
+    return export_tf2.export_tf2_saved_model(
+        config_file,
+        checkpoint,
+        options.export_path,
+        spm_model_file=spm_model_file,
+        vocab_file=options.vocab_file,
+        do_lower_case=options.do_lower_case,
+        overwrite=options.overwrite_export_path,
+        include_mlm=options.include_mlm,
+        use_einsum=options.use_einsum)
   return export_hub_module(
       config_file,
       checkpoint,
