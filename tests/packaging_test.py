@@ -103,6 +103,14 @@ def test_import_fails_without_tensorflow(tmp_path):
     ("albert.export_to_tfhub", ["--albert_directory", "--export_path"]),
     ("albert.create_pretraining_data", ["--input_file", "--dupe_factor",
                                         "--num_workers"]),
+    ("albert.run_squad_v1", ["--predict_file", "--doc_stride",
+                             "--use_einsum"]),
+    ("albert.run_squad_v2", ["--start_n_top", "--null_score_diff_threshold"]),
+    ("albert.run_race", ["--max_qa_length", "--high_only"]),
+    ("albert.export_checkpoints", ["--albert_directory",
+                                   "--allow_random_heads"]),
+    ("albert.export_to_hf", ["--albert_directory", "--export_path"]),
+    ("albert.import_from_hf", ["--hf_directory", "--export_path"]),
 ])
 def test_cli_help_lists_the_scripts_flags(module, flags):
   """--help shows the main module's flags; shared definitions must count."""
