@@ -67,7 +67,6 @@ import re
 
 from absl import app
 from absl import flags
-from absl import logging as absl_logging
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -490,32 +489,13 @@ def run(options):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
   directory = options.albert_directory
-  if not tf.gfile.Exists(directory):
-    raise ExportError("albert_directory not found: %s" % directory)
-  if not tf.gfile.IsDirectory(directory):
-    raise ExportError("albert_directory %s is a file; expected the model "
-                      "directory holding %s and the checkpoint" %
-                      (directory, CONFIG_NAME))
+  config_file, checkpoint = export_utils.model_directory(
+      directory, options.checkpoint_name)
   export_path, export_dir = check_export_path(options.export_path)
   # The directory as a whole first: its name says more than the first of
   # its files that the export would replace.
   check_clear_of_inputs(options.export_path, export_dir,
                         [("albert_directory", directory)])
-  config_file = os.path.join(directory, CONFIG_NAME)
-  if not tf.gfile.Exists(config_file):
-    raise ExportError("albert_directory %s has no %s: %s not found" %
-                      (directory, CONFIG_NAME, config_file))
-  if not options.checkpoint_name:
-    raise ExportError("--checkpoint_name is empty; expected the name of a "
-                      "checkpoint in albert_directory %s (default %s)" %
-                      (directory, DEFAULT_CHECKPOINT_NAME))
-  checkpoint = os.path.join(directory, options.checkpoint_name)
-  # Resolved here as well, so that a message about it names the flag.
-  try:
-    export_utils.resolve_checkpoint(checkpoint)
-  except ExportError as e:
-    raise ExportError("--checkpoint_name=%s: %s" % (options.checkpoint_name,
-                                                     e))
   spm_model_file = os.path.join(directory, SPM_MODEL_NAME)
   if not tf.gfile.Exists(spm_model_file):
     spm_model_file = None
@@ -535,20 +515,7 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
-def _run_and_report(options):
-  """Exports and prints the summary; the command line's body."""
-  # Deprecation notices would bury the summary; this package's warnings
-  # (random heads) and all errors remain.
-  absl_logging.set_verbosity(absl_logging.WARNING)
-  with runtime.show_only_own_logs():
-    tf.disable_v2_behavior()
-    summary = run(options)
-  print(format_summary(summary))
-
-
-# Bad inputs (ValueError), a full disk (OSError) and Ctrl-C end in one line
-# and an exit code, as in every other command of this package.
-main = runtime.cli_main(_run_and_report)
+main = export_utils.cli_main(run, format_summary)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,6 @@ import tempfile
 
 from absl import app
 from absl import flags
-from absl import logging as absl_logging
 import numpy as np
 import safetensors.numpy
 import sentencepiece as spm
@@ -289,29 +288,12 @@ def run(options):
   for name in ("albert_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
+  runtime.check_numeric_flags(options)
   directory = options.albert_directory
-  if not tf.gfile.IsDirectory(directory):
-    raise ExportError("albert_directory %s %s; expected the model directory "
-                      "holding %s, the checkpoint and %s" %
-                      (directory, "is a file" if tf.gfile.Exists(directory)
-                       else "not found", export_utils.CONFIG_NAME,
-                       export_utils.SPM_MODEL_NAME))
+  config_file, checkpoint = export_utils.model_directory(
+      directory, options.checkpoint_name)
   export_utils.check_export_path_clear_of_inputs(
       options.export_path, [("albert_directory", directory)])
-  config_file = os.path.join(directory, export_utils.CONFIG_NAME)
-  if not tf.gfile.Exists(config_file):
-    raise ExportError("albert_directory %s has no %s: %s not found" %
-                      (directory, export_utils.CONFIG_NAME, config_file))
-  if not options.checkpoint_name:
-    raise ExportError("--checkpoint_name is empty; expected the name of a "
-                      "checkpoint in albert_directory %s (default %s)" %
-                      (directory, export_utils.DEFAULT_CHECKPOINT_NAME))
-  checkpoint = os.path.join(directory, options.checkpoint_name)
-  try:
-    export_utils.resolve_checkpoint(checkpoint)
-  except ExportError as e:
-    raise ExportError("--checkpoint_name=%s: %s" % (options.checkpoint_name,
-                                                     e))
   spm_model_file = options.spm_model_file or os.path.join(
       directory, export_utils.SPM_MODEL_NAME)
   return export_to_hf(config_file, checkpoint, options.export_path,
@@ -325,18 +307,7 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
-def _run_and_report(options):
-  """Exports and prints the summary; the command line's body."""
-  absl_logging.set_verbosity(absl_logging.WARNING)
-  tf.disable_v2_behavior()
-  with runtime.show_only_own_logs():
-    summary = run(options)
-  print(format_summary(summary))
-
-
-# Bad inputs (ValueError), a full disk (OSError) and Ctrl-C end in one line
-# and an exit code, as in every other command of this package.
-main = runtime.cli_main(_run_and_report)
+main = export_utils.cli_main(run, format_summary)
 
 
 if __name__ == "__main__":

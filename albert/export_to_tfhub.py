@@ -58,7 +58,6 @@ import os
 
 from absl import app
 from absl import flags
-from absl import logging as absl_logging
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
@@ -475,35 +474,17 @@ def run(options):
   for name in ("albert_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
+  runtime.check_numeric_flags(options)
   if options.hub_format not in ("tf1", "tf2"):
     raise ExportError("--hub_format=%s: expected tf1 or tf2" %
                       options.hub_format)
   directory = options.albert_directory
-  if not tf.gfile.Exists(directory):
-    raise ExportError("albert_directory not found: %s" % directory)
-  if not tf.gfile.IsDirectory(directory):
-    raise ExportError("albert_directory %s is a file; expected the model "
-                      "directory holding %s, the checkpoint and %s" %
-                      (directory, CONFIG_NAME, SPM_MODEL_NAME))
-  # The directory as a whole first: its own name in the message says more
-  # than the first file of it that export_path would replace.
+  config_file, checkpoint = export_utils.model_directory(
+      directory, options.checkpoint_name)
+  # The directory as a whole: its own name in the message says more than
+  # the first file of it that export_path would replace.
   check_export_path_clear_of_inputs(options.export_path,
                                     [("albert_directory", directory)])
-  config_file = os.path.join(directory, CONFIG_NAME)
-  if not tf.gfile.Exists(config_file):
-    raise ExportError("albert_directory %s has no %s: %s not found" %
-                      (directory, CONFIG_NAME, config_file))
-  if not options.checkpoint_name:
-    raise ExportError("--checkpoint_name is empty; expected the name of a "
-                      "checkpoint in albert_directory %s (default %s)" %
-                      (directory, DEFAULT_CHECKPOINT_NAME))
-  checkpoint = os.path.join(directory, options.checkpoint_name)
-  # Resolved here as well, so that a message about it names the flag.
-  try:
-    resolve_checkpoint(checkpoint)
-  except ExportError as e:
-    raise ExportError("--checkpoint_name=%s: %s" % (options.checkpoint_name,
-                                                     e))
   spm_model_file = options.spm_model_file
   if not spm_model_file and not options.vocab_file:
     spm_model_file = os.path.join(directory, SPM_MODEL_NAME)
@@ -536,20 +517,7 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
-def _run_and_report(options):
-  """Exports and prints the summary; the command line's body."""
-  # Deprecation notices and hub's own "exported to <temporary name>" line
-  # would bury the summary; this package's warnings and all errors remain.
-  absl_logging.set_verbosity(absl_logging.WARNING)
-  tf.disable_v2_behavior()
-  with runtime.show_only_own_logs():
-    summary = run(options)
-  print(format_summary(summary))
-
-
-# Bad inputs (ValueError), a full disk (OSError) and Ctrl-C end in one line
-# and an exit code, as in every other command of this package.
-main = runtime.cli_main(_run_and_report)
+main = export_utils.cli_main(run, format_summary)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import re
 import shutil
 import uuid
 
+from absl import logging as absl_logging
 import tensorflow.compat.v1 as tf
 
 from albert import modeling
@@ -440,3 +441,58 @@ def staged_export(export_path, inputs, overwrite=False, what="export"):
     raise write_failed(export_path, e)
   finally:
     remove_quietly(staging)
+
+
+def model_directory(albert_directory, checkpoint_name):
+  """The config file and checkpoint of a released-style model directory.
+
+  Args:
+    albert_directory: --albert_directory.
+    checkpoint_name: --checkpoint_name, e.g. "model.ckpt-best" (a file of
+      the checkpoint, such as its .index, means its prefix).
+
+  Returns:
+    (path of albert_config.json, checkpoint prefix).
+
+  Raises:
+    ExportError: naming the flag and what is missing.
+  """
+  if not tf.gfile.Exists(albert_directory):
+    raise ExportError("albert_directory not found: %s" % albert_directory)
+  if not tf.gfile.IsDirectory(albert_directory):
+    raise ExportError(
+        "albert_directory %s is a file; expected the model directory holding "
+        "%s, the checkpoint and %s" %
+        (albert_directory, CONFIG_NAME, SPM_MODEL_NAME))
+  config_file = os.path.join(albert_directory, CONFIG_NAME)
+  if not tf.gfile.Exists(config_file):
+    raise ExportError("albert_directory %s has no %s: %s not found" %
+                      (albert_directory, CONFIG_NAME, config_file))
+  if not checkpoint_name:
+    raise ExportError("--checkpoint_name is empty; expected the name of a "
+                      "checkpoint in albert_directory %s (default %s)" %
+                      (albert_directory, DEFAULT_CHECKPOINT_NAME))
+  checkpoint = os.path.join(albert_directory, checkpoint_name)
+  try:
+    checkpoint = resolve_checkpoint(checkpoint)
+  except ExportError as e:
+    raise ExportError("--checkpoint_name=%s: %s" % (checkpoint_name, e))
+  return config_file, checkpoint
+
+
+def cli_main(run_fn, format_summary):
+  """The `main` of an export command: run quietly, print the summary.
+
+  Deprecation notices and hub's own log lines would bury the summary; this
+  package's warnings and all errors remain. Bad inputs, a full disk and
+  Ctrl-C end in one line and an exit code (runtime.cli_main).
+  """
+
+  def run_and_report(options):
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    with runtime.show_only_own_logs():
+      tf.disable_v2_behavior()
+      summary = run_fn(options)
+    print(format_summary(summary))
+
+  return runtime.cli_main(run_and_report)

@@ -48,7 +48,6 @@ import tempfile
 
 from absl import app
 from absl import flags
-from absl import logging as absl_logging
 import numpy as np
 import safetensors
 import safetensors.numpy
@@ -341,6 +340,7 @@ def run(options):
   for name in ("hf_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
+  runtime.check_numeric_flags(options)
   return import_from_hf(options.hf_directory, options.export_path,
                         overwrite=options.overwrite_export_path)
 
@@ -350,18 +350,7 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
-def _run_and_report(options):
-  """Imports and prints the summary; the command line's body."""
-  absl_logging.set_verbosity(absl_logging.WARNING)
-  tf.disable_v2_behavior()
-  with runtime.show_only_own_logs():
-    summary = run(options)
-  print(format_summary(summary))
-
-
-# Bad inputs (ValueError), a full disk (OSError) and Ctrl-C end in one line
-# and an exit code, as in every other command of this package.
-main = runtime.cli_main(_run_and_report)
+main = export_utils.cli_main(run, format_summary)
 
 
 if __name__ == "__main__":

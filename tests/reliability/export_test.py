@@ -611,10 +611,12 @@ def test_main_rejects_stray_arguments_and_reports_interrupts(
   assert capsys.readouterr().err == (
       "export_to_tfhub: error: unexpected arguments: albert_base\n")
 
-  def interrupted(unused_options):
+  def interrupted(*unused_args, **unused_kwargs):
     raise KeyboardInterrupt()
 
-  monkeypatch.setattr(export_to_tfhub, "run", interrupted)
+  # Ctrl-C as the export starts (FLAGS hold no model here).
+  monkeypatch.setattr(export_to_tfhub.runtime, "show_only_own_logs",
+                      interrupted)
   with pytest.raises(SystemExit) as raised:
     export_to_tfhub.main(["export_to_tfhub.py"])
   assert raised.value.code == 130
