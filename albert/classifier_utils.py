@@ -44,10 +44,9 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from albert import fine_tuning
 from albert import fine_tuning_utils
 from albert import input_pipeline
-from albert import optimization
-from albert import runtime
 from albert import tokenization
 
 
@@ -1017,15 +1016,13 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
   """
   regression = is_regression(task_name)
 
-  def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
-    """The `model_fn` for TPUEstimator."""
+  def build_head(features, mode, params):  # pylint: disable=unused-argument
+    """The encoder and classifier; see `fine_tuning.model_fn_builder`."""
     tf.logging.info("*** Features ***")
     for name in sorted(features.keys()):
       tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
 
     input_ids = features["input_ids"]
-    input_mask = features["input_mask"]
-    segment_ids = features["segment_ids"]
     batch_shape = tf.shape(input_ids)[:1]
     if "label_ids" in features:
       label_ids = features["label_ids"]
@@ -1037,47 +1034,26 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
     else:
       is_real_example = tf.ones(batch_shape, tf.float32)
 
-    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
     (total_loss, per_example_loss, probabilities, logits,
      predictions) = create_model(
-         albert_config, is_training, input_ids, input_mask, segment_ids,
-         label_ids, num_labels, use_one_hot_embeddings, task_name,
-         hub_module, classifier_dropout_prob=classifier_dropout_prob,
+         albert_config, mode == tf.estimator.ModeKeys.TRAIN, input_ids,
+         features["input_mask"], features["segment_ids"], label_ids,
+         num_labels, use_one_hot_embeddings, task_name, hub_module,
+         classifier_dropout_prob=classifier_dropout_prob,
          use_einsum=use_einsum)
+    return fine_tuning.HeadOutputs(
+        loss=total_loss,
+        predictions={"probabilities": probabilities,
+                     "predictions": predictions},
+        eval_metrics=(metric_fn_for(task_name),
+                      [per_example_loss, label_ids, logits,
+                       is_real_example]))
 
-    tvars = tf.trainable_variables()
-    scaffold_fn, initialized = None, {}
-    if init_checkpoint and not hub_module:
-      scaffold_fn, initialized = runtime.init_from_checkpoint(
-          init_checkpoint, tvars, use_tpu=use_tpu,
-          expected_unmatched=("output_weights", "output_bias"))
-    runtime.log_variables(tvars, initialized)
-
-    if mode == tf.estimator.ModeKeys.TRAIN:
-      train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps,
-          use_tpu, optimizer)
-      return runtime.train_spec(total_loss, train_op, params["batch_size"],
-                                num_train_steps, use_tpu, log_every_n_steps,
-                                scaffold_fn)
-    if mode == tf.estimator.ModeKeys.EVAL:
-      eval_metrics = (metric_fn_for(task_name),
-                      [per_example_loss, label_ids, logits, is_real_example])
-      return tf.estimator.tpu.TPUEstimatorSpec(
-          mode=mode, loss=total_loss, eval_metrics=eval_metrics,
-          scaffold_fn=scaffold_fn)
-    outputs = {"probabilities": probabilities, "predictions": predictions}
-    return tf.estimator.tpu.TPUEstimatorSpec(
-        mode=mode,
-        predictions=outputs,
-        export_outputs={
-            tf.saved_model.signature_constants
-            .DEFAULT_SERVING_SIGNATURE_DEF_KEY:
-                tf.estimator.export.PredictOutput(outputs)
-        },
-        scaffold_fn=scaffold_fn)
-
-  return model_fn
+  return fine_tuning.model_fn_builder(
+      build_head, init_checkpoint, learning_rate, num_train_steps,
+      num_warmup_steps, use_tpu, optimizer=optimizer, hub_module=hub_module,
+      new_variable_prefixes=("output_weights", "output_bias"),
+      log_every_n_steps=log_every_n_steps)
 
 
 # Kept for the Colab and other code written against the release.
