@@ -1018,25 +1018,12 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
 
   def build_head(features, mode, params):  # pylint: disable=unused-argument
     """The encoder and classifier; see `fine_tuning.model_fn_builder`."""
-    tf.logging.info("*** Features ***")
-    for name in sorted(features.keys()):
-      tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
-
-    input_ids = features["input_ids"]
-    batch_shape = tf.shape(input_ids)[:1]
-    if "label_ids" in features:
-      label_ids = features["label_ids"]
-    else:  # Serving: no labels.
-      label_ids = tf.zeros(batch_shape,
-                           tf.float32 if regression else tf.int32)
-    if "is_real_example" in features:
-      is_real_example = tf.cast(features["is_real_example"], tf.float32)
-    else:
-      is_real_example = tf.ones(batch_shape, tf.float32)
-
+    label_ids, is_real_example = fine_tuning.labels_and_weights(
+        features, tf.float32 if regression else tf.int32)
     (total_loss, per_example_loss, probabilities, logits,
      predictions) = create_model(
-         albert_config, mode == tf.estimator.ModeKeys.TRAIN, input_ids,
+         albert_config, mode == tf.estimator.ModeKeys.TRAIN,
+         features["input_ids"],
          features["input_mask"], features["segment_ids"], label_ids,
          num_labels, use_one_hot_embeddings, task_name, hub_module,
          classifier_dropout_prob=classifier_dropout_prob,

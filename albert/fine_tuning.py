@@ -80,6 +80,9 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
 
   def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
     """The `model_fn` for TPUEstimator."""
+    tf.logging.info("*** Features ***")
+    for name in sorted(features.keys()):
+      tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
     head = build_head(features, mode, params)
     tvars = tf.trainable_variables()
     scaffold_fn, initialized = None, {}
@@ -111,6 +114,28 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
         scaffold_fn=scaffold_fn)
 
   return model_fn
+
+
+def labels_and_weights(features, label_dtype=tf.int32):
+  """A classification head's labels and example weights.
+
+  Args:
+    features: the model_fn's features.
+    label_dtype: of the zero labels made when serving (no "label_ids").
+
+  Returns:
+    (label_ids [B], is_real_example float32 [B]): a SavedModel's inputs
+    carry neither, so serving gets zero labels and weight 1 everywhere.
+  """
+  batch_shape = tf.shape(features["input_ids"])[:1]
+  label_ids = features.get("label_ids")
+  if label_ids is None:
+    label_ids = tf.zeros(batch_shape, label_dtype)
+  if "is_real_example" in features:
+    is_real_example = tf.cast(features["is_real_example"], tf.float32)
+  else:
+    is_real_example = tf.ones(batch_shape, tf.float32)
+  return label_ids, is_real_example
 
 
 # Which phases a run has.

@@ -16,6 +16,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import hub_fixtures
+from run_classifier_test import read_blocks
 from albert import input_pipeline
 from albert import run_squad_v1
 from albert import run_squad_v2
@@ -127,22 +128,6 @@ def options_for(module, pretrained, output_dir, **overrides):
       max_answer_length=5, random_seed=1)
   values.update(overrides)
   return module.default_options(**values)
-
-
-def read_blocks(path):
-  blocks, current = [], {}
-  with open(path) as f:
-    for line in f:
-      if " = " not in line:  # The release's rule and "saved" lines.
-        continue
-      key, value = line.rstrip("\n").split(" = ", 1)
-      if key in current:
-        blocks.append(current)
-        current = {}
-      current[key] = value
-  if current:
-    blocks.append(current)
-  return blocks
 
 
 def load_json(path):
