@@ -484,13 +484,8 @@ def run(options):
     ExportError: on missing flags or files, checkpoint mismatches or
       missing heads, an unsuitable export_path, or a failed write.
   """
-  runtime.check_numeric_flags(options)
-  for name in ("albert_directory", "export_path"):
-    if not getattr(options, name):
-      raise ExportError("--%s is required" % name)
-  directory = options.albert_directory
-  config_file, checkpoint = export_utils.model_directory(
-      directory, options.checkpoint_name)
+  directory, config_file, checkpoint = export_utils.model_from_options(
+      options)
   export_path, export_dir = check_export_path(options.export_path)
   # The directory as a whole first: its name says more than the first of
   # its files that the export would replace.

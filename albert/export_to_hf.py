@@ -285,13 +285,8 @@ def run(options):
     ExportError: on missing flags or files, checkpoint mismatches, an
       export_path that would replace the model, or a failed write.
   """
-  for name in ("albert_directory", "export_path"):
-    if not getattr(options, name):
-      raise ExportError("--%s is required" % name)
-  runtime.check_numeric_flags(options)
-  directory = options.albert_directory
-  config_file, checkpoint = export_utils.model_directory(
-      directory, options.checkpoint_name)
+  directory, config_file, checkpoint = export_utils.model_from_options(
+      options)
   export_utils.check_export_path_clear_of_inputs(
       options.export_path, [("albert_directory", directory)])
   spm_model_file = options.spm_model_file or os.path.join(

@@ -471,16 +471,11 @@ def run(options):
     ExportError: on missing flags or files, checkpoint mismatches, an
       export_path that would replace the model, or a failed write.
   """
-  for name in ("albert_directory", "export_path"):
-    if not getattr(options, name):
-      raise ExportError("--%s is required" % name)
-  runtime.check_numeric_flags(options)
   if options.hub_format not in ("tf1", "tf2"):
     raise ExportError("--hub_format=%s: expected tf1 or tf2" %
                       options.hub_format)
-  directory = options.albert_directory
-  config_file, checkpoint = export_utils.model_directory(
-      directory, options.checkpoint_name)
+  directory, config_file, checkpoint = export_utils.model_from_options(
+      options)
   # The directory as a whole: its own name in the message says more than
   # the first file of it that export_path would replace.
   check_export_path_clear_of_inputs(options.export_path,

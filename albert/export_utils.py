@@ -480,6 +480,28 @@ def model_directory(albert_directory, checkpoint_name):
   return config_file, checkpoint
 
 
+def model_from_options(options):
+  """An export command's common checks of its flags and model directory.
+
+  Args:
+    options: flags with albert_directory, checkpoint_name, export_path.
+
+  Returns:
+    (albert_directory, path of albert_config.json, checkpoint prefix).
+
+  Raises:
+    ExportError: a required flag is empty, a number is out of range, or the
+      model directory lacks its config or checkpoint.
+  """
+  for name in ("albert_directory", "export_path"):
+    if not getattr(options, name):
+      raise ExportError("--%s is required" % name)
+  runtime.check_numeric_flags(options)
+  config_file, checkpoint = model_directory(options.albert_directory,
+                                            options.checkpoint_name)
+  return options.albert_directory, config_file, checkpoint
+
+
 def cli_main(run_fn, format_summary):
   """The `main` of an export command: run quietly, print the summary.
 

@@ -460,3 +460,18 @@ def _log_summary(task, summary):
     parts.append("SavedModel %s" % summary["export_path"])
   runtime.log_progress("%s done%s", task.name,
                        ": " + "; ".join(parts) if parts else "")
+
+
+def command(task_class):
+  """(run, main) of a fine-tuning command whose pieces are `task_class`.
+
+  run(options) fine-tunes, evaluates, predicts and/or exports as the
+  options (FLAGS, or the module's `default_options(...)`) ask and returns
+  the driver's summary (see `run`); main is its absl entry point.
+  """
+
+  def run_command(options):
+    """Runs the command on FLAGS or `default_options(...)`."""
+    return run(options, task_class())
+
+  return run_command, runtime.cli_main(run_command)

@@ -264,20 +264,7 @@ def _examples_digest(examples):
   return digest.hexdigest()[:16]
 
 
-def run(options):
-  """Trains, evaluates, predicts and/or exports, as the options ask.
-
-  Args:
-    options: this module's flags as attributes (FLAGS, or
-      `default_options(...)`).
-
-  Returns:
-    The driver's summary (see `fine_tuning.run`).
-  """
-  return fine_tuning.run(options, RaceTask())
-
-
-main = runtime.cli_main(run)
+run, main = fine_tuning.command(RaceTask)
 
 
 if __name__ == "__main__":

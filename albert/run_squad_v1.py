@@ -118,20 +118,7 @@ def write_tflite(saved_model_dir, tflite_path):
   return tflite_path
 
 
-def run(options):
-  """Trains, evaluates, predicts and/or exports, as the options ask.
-
-  Args:
-    options: this module's flags as attributes (FLAGS, or
-      `default_options(...)`).
-
-  Returns:
-    The driver's summary (see `fine_tuning.run`).
-  """
-  return fine_tuning.run(options, SquadV1Task())
-
-
-main = runtime.cli_main(run)
+run, main = fine_tuning.command(SquadV1Task)
 
 
 if __name__ == "__main__":

@@ -209,20 +209,7 @@ class SquadV2Task(squad_task.SquadTask):
     return metrics if self.dataset is not None else {}
 
 
-def run(options):
-  """Trains, evaluates, predicts and/or exports, as the options ask.
-
-  Args:
-    options: this module's flags as attributes (FLAGS, or
-      `default_options(...)`).
-
-  Returns:
-    The driver's summary (see `fine_tuning.run`).
-  """
-  return fine_tuning.run(options, SquadV2Task())
-
-
-main = runtime.cli_main(run)
+run, main = fine_tuning.command(SquadV2Task)
 
 
 if __name__ == "__main__":
