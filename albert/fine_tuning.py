@@ -41,6 +41,7 @@ import tensorflow.compat.v1 as tf
 
 from albert import fine_tuning_utils
 from albert import input_pipeline
+from albert import modeling
 from albert import optimization
 from albert import runtime
 from albert import tokenization
@@ -75,7 +76,9 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     log_every_n_steps: loss/throughput logging interval (CPU/GPU).
 
   Returns:
-    model_fn(features, labels, mode, params).
+    model_fn(features, labels, mode, params); params (see
+    `runtime.model_params`) carry --precision, --use_xla and
+    --gradient_accumulation_steps.
   """
 
   def model_fn(features, labels, mode, params):  # pylint: disable=unused-argument
@@ -83,7 +86,11 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     tf.logging.info("*** Features ***")
     for name in sorted(features.keys()):
       tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
-    head = build_head(features, mode, params)
+    precision = params.get("precision", "fp32")
+    compiled = runtime.compilation_scope(params.get("use_xla", False))
+    with compiled, modeling.compute_dtype_scope(
+        modeling.compute_dtype_of(precision)):
+      head = build_head(features, mode, params)
     tvars = tf.trainable_variables()
     scaffold_fn, initialized = None, {}
     if init_checkpoint and not hub_module:
@@ -93,12 +100,16 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     runtime.log_variables(tvars, initialized)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
-      train_op = optimization.create_optimizer(
-          head.loss, learning_rate, num_train_steps, num_warmup_steps,
-          use_tpu, optimizer)
+      accumulation_steps = params.get("gradient_accumulation_steps", 1)
+      with runtime.compilation_scope(params.get("use_xla", False)):
+        train_op = optimization.create_optimizer(
+            head.loss, learning_rate, num_train_steps, num_warmup_steps,
+            use_tpu, optimizer,
+            gradient_accumulation_steps=accumulation_steps,
+            precision=precision)
       return runtime.train_spec(head.loss, train_op, params["batch_size"],
                                 num_train_steps, use_tpu, log_every_n_steps,
-                                scaffold_fn)
+                                scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
       return tf.estimator.tpu.TPUEstimatorSpec(
           mode=mode, loss=head.loss, eval_metrics=head.eval_metrics,
@@ -356,6 +367,7 @@ def run(options, task):
   if not options.output_dir:
     raise ValueError("--output_dir is required")
   runtime.check_numeric_flags(options)
+  runtime.check_performance_flags(options)
   task.check_options(options)
   init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
 
@@ -408,7 +420,8 @@ def run(options, task):
       task.model_fn(num_train_steps, num_warmup_steps), run_config,
       use_tpu=options.use_tpu, train_batch_size=train_batch_size,
       eval_batch_size=eval_batch_size,
-      predict_batch_size=predict_batch_size)
+      predict_batch_size=predict_batch_size,
+      params=runtime.model_params(options))
   summary = {"best": None, "eval_history": None, "predictions": None,
              "export_path": None}
 
@@ -417,8 +430,9 @@ def run(options, task):
     runtime.remove_dead_run_leftovers(options.output_dir)
     input_fn = task.train_input_fn()
     runtime.log_progress(
-        "%s: training to step %d (batch %d, warmup %d steps)", task.name,
-        num_train_steps, train_batch_size, num_warmup_steps)
+        "%s: training to step %d (%s, warmup %d steps%s)", task.name,
+        num_train_steps, runtime.describe_batch(options, train_batch_size),
+        num_warmup_steps, runtime.describe_precision(options))
     estimator.train(input_fn=input_fn, max_steps=num_train_steps)
 
   # 4. Every checkpoint evaluated once; the best kept.

@@ -30,6 +30,7 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
+import contextlib
 import copy
 import difflib
 import json
@@ -380,6 +381,74 @@ class AlbertConfig(object):
                                    self.num_hidden_layers))
 
 
+# --precision names and the compute dtype each one means. Variables are
+# always float32; only the encoder's compute changes.
+PRECISIONS = collections.OrderedDict([
+    ("fp32", tf.float32), ("bf16", tf.bfloat16), ("fp16", tf.float16)])
+
+_compute_dtype_stack = []
+
+
+def compute_dtype_of(precision):
+  """The tf.DType that --precision=`precision` computes in.
+
+  Raises:
+    ValueError: `precision` is not one of PRECISIONS.
+  """
+  if precision not in PRECISIONS:
+    raise ValueError("--precision=%s: expected one of %s" %
+                     (precision, ", ".join(PRECISIONS)))
+  return PRECISIONS[precision]
+
+
+@contextlib.contextmanager
+def compute_dtype_scope(compute_dtype):
+  """Models built inside compute in `compute_dtype` unless told otherwise.
+
+  The model_fns wrap their heads in this, so that every task's encoder
+  follows --precision without each head passing it down.
+
+  Args:
+    compute_dtype: tf.float32, tf.bfloat16 or tf.float16.
+  """
+  _compute_dtype_stack.append(tf.as_dtype(compute_dtype))
+  try:
+    yield
+  finally:
+    _compute_dtype_stack.pop()
+
+
+def current_compute_dtype():
+  """The innermost `compute_dtype_scope`'s dtype, else tf.float32."""
+  return _compute_dtype_stack[-1] if _compute_dtype_stack else tf.float32
+
+
+def is_half(dtype):
+  """Whether `dtype` is a 16-bit float (bfloat16 or float16)."""
+  return tf.as_dtype(dtype).base_dtype in (tf.bfloat16, tf.float16)
+
+
+def float32_variables_getter(getter, *args, **kwargs):
+  """A custom getter that stores 16-bit float variables as float32.
+
+  Layers ask for their variables in the dtype of their input; under mixed
+  precision that is 16-bit. The variable itself is created (or found) in
+  float32 under its usual name, so checkpoints keep the released names,
+  shapes and dtypes and optimizer state stays float32, and what the layer
+  gets is a 16-bit cast of it.
+
+  Every use casts again instead of sharing one cast per variable: ALBERT
+  applies the same weights in every layer, and separate casts make the
+  per-layer gradients meet (and add up) in float32 rather than in 16 bits.
+  """
+  requested = tf.as_dtype(kwargs.get("dtype") or tf.float32)
+  if not is_half(requested):
+    return getter(*args, **kwargs)
+  kwargs["dtype"] = tf.float32
+  variable = getter(*args, **kwargs)
+  return tf.cast(variable, requested)
+
+
 class AlbertModel(object):
   """ALBERT encoder: factorized embeddings and cross-layer-shared layers.
 
@@ -406,7 +475,8 @@ class AlbertModel(object):
                token_type_ids=None,
                use_one_hot_embeddings=False,
                use_einsum=True,
-               scope=None):
+               scope=None,
+               compute_dtype=None):
     """Builds the model graph.
 
     Args:
@@ -420,6 +490,11 @@ class AlbertModel(object):
       use_einsum: compute the dense layers with einsum; False uses only
         matmul and reshape, for exporters that lack Einsum.
       scope: (optional) variable scope; defaults to "bert".
+      compute_dtype: (optional) dtype of the encoder's compute: tf.float32,
+        or tf.bfloat16 / tf.float16 for mixed precision (variables stay
+        float32; embeddings, LayerNorm statistics and softmax are computed
+        in float32). Defaults to `current_compute_dtype()`. Outputs are
+        float32 either way, so heads and losses need no change.
 
     Raises:
       ValueError: the config is invalid, or the sequence is longer than
@@ -427,6 +502,7 @@ class AlbertModel(object):
     """
     config = copy.deepcopy(config)
     config.validate()
+    compute_dtype = tf.as_dtype(compute_dtype or current_compute_dtype())
     if not is_training:
       config.hidden_dropout_prob = 0.0
       config.attention_probs_dropout_prob = 0.0
@@ -466,13 +542,18 @@ class AlbertModel(object):
             dropout_prob=config.hidden_dropout_prob,
             use_one_hot_embeddings=use_one_hot_embeddings)
 
-      with tf.variable_scope("encoder"):
+      # Under mixed precision only the encoder computes in 16 bits: the
+      # embeddings are lookups and additions with nothing to gain, and the
+      # heads (the losses) read float32 outputs.
+      encoder_getter = (float32_variables_getter if is_half(compute_dtype)
+                        else None)
+      with tf.variable_scope("encoder", custom_getter=encoder_getter):
         # [B, S, T] float mask, shared by every layer.
         attention_mask = create_attention_mask_from_input_mask(
             input_ids, input_mask)
         # One [B, S, H] tensor per applied inner block.
         self.all_encoder_layers = transformer_model(
-            input_tensor=self.embedding_output,
+            input_tensor=tf.cast(self.embedding_output, compute_dtype),
             attention_mask=attention_mask,
             hidden_size=config.hidden_size,
             num_hidden_layers=config.num_hidden_layers,
@@ -486,6 +567,8 @@ class AlbertModel(object):
             initializer_range=config.initializer_range,
             do_return_all_layers=True,
             use_einsum=use_einsum)
+        self.all_encoder_layers = [
+            tf.cast(layer, tf.float32) for layer in self.all_encoder_layers]
 
       # [B, S, H]
       self.sequence_output = self.all_encoder_layers[-1]
@@ -714,12 +797,18 @@ def layer_norm(input_tensor, name=None):
   variable names and epsilon (1e-12), so released checkpoints load.
 
   Args:
-    input_tensor: float Tensor [..., W].
+    input_tensor: float Tensor [..., W]; 16-bit input is normalized in
+      float32 and returned in its own dtype.
     name: variable scope; default "LayerNorm".
 
   Returns:
-    The normalized Tensor, same shape.
+    The normalized Tensor, same shape and dtype.
   """
+  input_dtype = input_tensor.dtype
+  if is_half(input_dtype):
+    # Mean and variance over H values lose too much in 16 bits (and 1e-12
+    # is 0 in float16), so mixed precision normalizes in float32.
+    input_tensor = tf.cast(input_tensor, tf.float32)
   with tf.variable_scope(name, default_name="LayerNorm"):
     width = input_tensor.shape[-1:]
     beta = tf.get_variable("beta", shape=width, dtype=input_tensor.dtype,
@@ -727,9 +816,10 @@ def layer_norm(input_tensor, name=None):
     gamma = tf.get_variable("gamma", shape=width, dtype=input_tensor.dtype,
                             initializer=tf.ones_initializer())
     mean, variance = tf.nn.moments(input_tensor, axes=[-1], keepdims=True)
-    return tf.nn.batch_normalization(input_tensor, mean, variance,
-                                     offset=beta, scale=gamma,
-                                     variance_epsilon=1e-12)
+    output = tf.nn.batch_normalization(input_tensor, mean, variance,
+                                       offset=beta, scale=gamma,
+                                       variance_epsilon=1e-12)
+  return tf.cast(output, input_dtype)
 
 
 def layer_norm_and_dropout(input_tensor, dropout_prob, name=None):
@@ -886,8 +976,9 @@ def dense(input_tensor, output_size, activation=None, initializer=None,
   input_width = get_shape_list(input_tensor)[-1]
   with tf.variable_scope(name):
     w = tf.get_variable(name="kernel", shape=[input_width, output_size],
-                        initializer=initializer)
+                        dtype=input_tensor.dtype, initializer=initializer)
     b = tf.get_variable(name="bias", shape=[output_size],
+                        dtype=input_tensor.dtype,
                         initializer=tf.zeros_initializer)
     if input_tensor.shape.ndims == 2:
       ret = tf.matmul(input_tensor, w)
@@ -929,10 +1020,11 @@ def dense_layer_3d(input_tensor,
   with tf.variable_scope(name):
     w = tf.get_variable(name="kernel",
                         shape=[hidden_size, num_attention_heads * head_size],
-                        initializer=initializer)
+                        dtype=input_tensor.dtype, initializer=initializer)
     w = tf.reshape(w, [hidden_size, num_attention_heads, head_size])
     b = tf.get_variable(name="bias",
                         shape=[num_attention_heads * head_size],
+                        dtype=input_tensor.dtype,
                         initializer=tf.zeros_initializer)
     b = tf.reshape(b, [num_attention_heads, head_size])
     if use_einsum:
@@ -971,9 +1063,10 @@ def dense_layer_3d_proj(input_tensor,
   with tf.variable_scope(name):
     w = tf.get_variable(name="kernel",
                         shape=[num_attention_heads * head_size, hidden_size],
-                        initializer=initializer)
+                        dtype=input_tensor.dtype, initializer=initializer)
     w = tf.reshape(w, [num_attention_heads, head_size, hidden_size])
     b = tf.get_variable(name="bias", shape=[hidden_size],
+                        dtype=input_tensor.dtype,
                         initializer=tf.zeros_initializer)
     if use_einsum:
       ret = tf.einsum("BFND,NDH->BFH", input_tensor, w)
@@ -1011,8 +1104,9 @@ def dense_layer_2d(input_tensor,
   hidden_size = input_shape[2]
   with tf.variable_scope(name):
     w = tf.get_variable(name="kernel", shape=[hidden_size, output_size],
-                        initializer=initializer)
+                        dtype=input_tensor.dtype, initializer=initializer)
     b = tf.get_variable(name="bias", shape=[output_size],
+                        dtype=input_tensor.dtype,
                         initializer=tf.zeros_initializer)
     if use_einsum:
       ret = tf.einsum("BFH,HO->BFO", input_tensor, w)
@@ -1067,14 +1161,19 @@ def dot_product_attention(q, k, v, bias, dropout_rate=0.0):
   Returns:
     float Tensor [B, N, F, D].
   """
+  compute_dtype = q.dtype
   logits = tf.matmul(q, k, transpose_b=True)  # [B, N, F, T]
+  # Mixed precision takes the softmax in float32: its exponentials and sums
+  # are where 16 bits lose the most, and the matmuls stay 16-bit.
+  logits = tf.cast(logits, tf.float32)
   logits = tf.multiply(logits, 1.0 / math.sqrt(float(get_shape_list(q)[-1])))
   if bias is not None:
     # Masked positions get a large negative logit, so after softmax they hold
     # ~0 probability; -10000 (not -inf) keeps fully masked rows finite.
     adder = (1.0 - tf.cast(bias, tf.float32)) * -10000.0
-    logits += tf.cast(adder, logits.dtype)
+    logits += adder
   attention_probs = tf.nn.softmax(logits, name="attention_probs")
+  attention_probs = tf.cast(attention_probs, compute_dtype)
   attention_probs = dropout(attention_probs, dropout_rate)
   return tf.matmul(attention_probs, v)
 

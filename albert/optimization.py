@@ -17,9 +17,14 @@
 `create_optimizer` is the entry point used by pre-training and fine-tuning. It
 is assembled from small public helpers (`learning_rate_schedule`,
 `make_optimizer`, `select_trainable_variables`, `compute_gradients`,
-`clip_gradients`, `apply_gradients`) so that later features such as loss
-scaling for mixed precision or gradient accumulation can replace a single
-stage without rewriting the others.
+`clip_gradients`, `apply_gradients`), plus the two stages that mixed
+precision and small devices add: dynamic loss scaling for float16
+(`DynamicLossScale`) and gradient accumulation (`accumulate_and_apply`).
+
+With gradient accumulation, `global_step` counts optimizer updates, not
+batches: the learning-rate schedule, --num_train_steps, warmup and
+checkpoint intervals all mean updates of the effective batch
+(accumulation steps x per-step batch).
 """
 
 import re
@@ -205,6 +210,13 @@ def clip_gradients(grads_and_vars, clip_norm=CLIP_NORM):
   if not grads_and_vars:
     return []
   grads, tvars = zip(*grads_and_vars)
+  # An embedding gradient (IndexedSlices) has one row per looked-up token,
+  # repeated tokens included, and the norm of those rows is not the norm of
+  # the gradient (rows of one token add up before squaring). Summed here,
+  # the norm is exact: what the release's one-hot TPU lookups computed,
+  # and what accumulated gradients have.
+  grads = [tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices)
+           else grad for grad in grads]
   clipped, _ = tf.clip_by_global_norm(list(grads), clip_norm=clip_norm)
   return list(zip(clipped, tvars))
 
@@ -232,10 +244,206 @@ def apply_gradients(optimizer, grads_and_vars, global_step):
   return tf.group(update_op, increment_op)
 
 
+class DynamicLossScale(object):
+  """Dynamic loss scaling, which float16 training needs.
+
+  float16 gradients of small losses underflow to 0. The loss is multiplied
+  by a large scale before differentiation and the gradients divided by it
+  after, in float32. When a step's gradients overflow (inf or NaN), the
+  update is skipped and the scale halved; after `growth_interval` good
+  steps in a row the scale doubles, so it stays near the largest safe
+  value. The state lives in local variables: it is not part of the model,
+  checkpoints stay as released, and a resumed run finds its scale again
+  within a few steps.
+  """
+
+  def __init__(self, initial_scale=2.0 ** 15, growth_interval=2000,
+               factor=2.0, min_scale=1.0):
+    """Creates the scale's variables in the current graph.
+
+    Args:
+      initial_scale: float, the first scale.
+      growth_interval: int, good steps in a row before the scale grows.
+      factor: float, how much the scale grows or shrinks at a time.
+      min_scale: float, the scale never goes below this.
+    """
+    self.growth_interval = growth_interval
+    self.factor = factor
+    self.min_scale = min_scale
+    with tf.variable_scope("loss_scale"):
+      self.scale = tf.get_variable(
+          "scale", shape=[], dtype=tf.float32, trainable=False,
+          initializer=tf.constant_initializer(initial_scale),
+          collections=[tf.GraphKeys.LOCAL_VARIABLES])
+      self.good_steps = tf.get_variable(
+          "good_steps", shape=[], dtype=tf.int32, trainable=False,
+          initializer=tf.zeros_initializer(),
+          collections=[tf.GraphKeys.LOCAL_VARIABLES])
+
+  def scale_loss(self, loss):
+    """`loss` * scale, float32 scalar."""
+    return tf.cast(loss, tf.float32) * self.scale
+
+  def unscale(self, grads_and_vars):
+    """Divides every gradient by the scale it was computed with."""
+    inverse = 1.0 / self.scale
+    return [(_scale_gradient(grad, inverse), var)
+            for grad, var in grads_and_vars]
+
+  def update(self, grads_are_finite):
+    """Grows or shrinks the scale after a step; returns the op.
+
+    Args:
+      grads_are_finite: bool scalar tensor, whether this step's gradients
+        were all finite (the update was applied).
+    """
+
+    def grow_or_count():
+      grow = self.good_steps + 1 >= self.growth_interval
+      new_scale = tf.where(grow, self.scale * self.factor, self.scale)
+      new_good_steps = tf.where(grow, 0, self.good_steps + 1)
+      return tf.group(self.scale.assign(new_scale),
+                      self.good_steps.assign(new_good_steps))
+
+    def shrink():
+      return tf.group(
+          self.scale.assign(tf.maximum(self.scale / self.factor,
+                                       self.min_scale)),
+          self.good_steps.assign(0))
+
+    return tf.cond(grads_are_finite, grow_or_count, shrink)
+
+
+def _scale_gradient(grad, factor):
+  """grad * factor, for dense and sparse (IndexedSlices) gradients."""
+  if isinstance(grad, tf.IndexedSlices):
+    return tf.IndexedSlices(grad.values * factor, grad.indices,
+                            grad.dense_shape)
+  return grad * factor
+
+
+def all_finite(grads):
+  """bool scalar: whether every value of every gradient is finite."""
+  checks = [tf.reduce_all(tf.is_finite(
+      grad.values if isinstance(grad, tf.IndexedSlices) else grad))
+            for grad in grads]
+  return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
+
+
+def _update_step(optimizer, grads_and_vars, global_step, loss_scale=None):
+  """Clips and applies gradients, then advances `global_step` by one.
+
+  With a loss scale, a step with non-finite gradients changes no weight
+  (the scale shrinks instead); the step still counts, so training always
+  ends at --num_train_steps.
+
+  Args:
+    optimizer: an optimizer with `create_slots` (see
+      AdamWeightDecayOptimizer); slots must exist before this is called
+      inside a tf.cond.
+    grads_and_vars: list of (float32 gradient, variable).
+    global_step: the global step variable.
+    loss_scale: (optional) `DynamicLossScale`.
+
+  Returns:
+    The op of the whole update.
+  """
+  clipped = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
+  if loss_scale is None:
+    return apply_gradients(optimizer, clipped, global_step)
+  finite = all_finite([grad for grad, _ in grads_and_vars])
+  # Clipping an inf gradient gives NaN everywhere; the cond below keeps
+  # those away from the weights.
+  update_op = tf.cond(finite,
+                      lambda: optimizer.apply_gradients(clipped),
+                      tf.no_op)
+  with tf.control_dependencies([update_op]):
+    scale_op = loss_scale.update(finite)
+    increment_op = global_step.assign_add(1)
+  return tf.group(update_op, scale_op, increment_op)
+
+
+def accumulate_and_apply(optimizer, grads_and_vars, global_step,
+                         accumulation_steps, loss_scale=None):
+  """The training op with gradients summed over `accumulation_steps` runs.
+
+  Each run of the op adds this batch's gradients to float32 accumulators;
+  every `accumulation_steps`-th run applies their mean (clipped, as one
+  batch of accumulation_steps x the batch would be), zeroes them and
+  advances `global_step`. The gradient of a loss that is a mean over its
+  batch, averaged over equal batches, is the big batch's gradient, so the
+  update is the same as one step on the big batch (up to float rounding).
+  Losses normalized by a per-batch count (the masked-LM loss divides by
+  the batch's masked positions) come out as the mean of the per-batch
+  losses instead, which differs when the counts do.
+
+  The accumulators and the run counter are local variables: a checkpoint
+  is only ever written after an update (the step changes nowhere else),
+  so none is lost, and a resumed run starts a fresh accumulation.
+
+  Args:
+    optimizer: an optimizer with `create_slots`.
+    grads_and_vars: list of (float32 gradient, variable) of one batch.
+    global_step: the global step variable.
+    accumulation_steps: int >= 1, batches per update.
+    loss_scale: (optional) `DynamicLossScale`.
+
+  Returns:
+    The training op (one batch).
+  """
+  # Optimizer slots (adam_m/adam_v) must not be created inside tf.cond.
+  optimizer.create_slots([var for _, var in grads_and_vars])
+  if accumulation_steps == 1:
+    return _update_step(optimizer, grads_and_vars, global_step, loss_scale)
+
+  with tf.variable_scope("gradient_accumulation"):
+    runs = tf.get_variable(
+        "runs", shape=[], dtype=tf.int32, trainable=False,
+        initializer=tf.zeros_initializer(),
+        collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    accumulators = []
+    accumulate_ops = []
+    for grad, var in grads_and_vars:
+      accumulator = tf.get_variable(
+          _strip_output_index(var.name), shape=var.shape, dtype=tf.float32,
+          trainable=False, initializer=tf.zeros_initializer(),
+          collections=[tf.GraphKeys.LOCAL_VARIABLES])
+      if isinstance(grad, tf.IndexedSlices):
+        # Embedding gradients touch a few rows of a big table; scatter_add
+        # sums repeated rows as a dense sum would.
+        accumulate_ops.append(tf.scatter_add(accumulator, grad.indices,
+                                             grad.values))
+      else:
+        accumulate_ops.append(accumulator.assign_add(grad))
+      accumulators.append(accumulator)
+
+  with tf.control_dependencies(accumulate_ops):
+    # Every branch op below depends on this predicate, hence runs after the
+    # accumulation of this batch.
+    is_update = tf.greater_equal(runs + 1, accumulation_steps)
+
+  def update():
+    mean_grads = [(accumulator.read_value() / float(accumulation_steps), var)
+                  for accumulator, (_, var) in zip(accumulators,
+                                                   grads_and_vars)]
+    update_op = _update_step(optimizer, mean_grads, global_step, loss_scale)
+    with tf.control_dependencies([update_op]):
+      reset_ops = [accumulator.assign(tf.zeros_like(accumulator))
+                   for accumulator in accumulators]
+      reset_ops.append(runs.assign(0))
+    return tf.group(update_op, *reset_ops)
+
+  def count():
+    return tf.group(runs.assign_add(1))
+
+  return tf.cond(is_update, update, count)
+
+
 def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps,
                      use_tpu, optimizer="adamw", poly_power=1.0,
                      start_warmup_step=0, colocate_gradients_with_ops=False,
-                     excluded_tvars=None):
+                     excluded_tvars=None, gradient_accumulation_steps=1,
+                     precision="fp32"):
   """Creates the training op for ALBERT.
 
   Args:
@@ -250,14 +458,31 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps,
     colocate_gradients_with_ops: passed to `tf.gradients`.
     excluded_tvars: optional list of variable names (with or without ":0")
       that receive no gradient and are never updated.
+    gradient_accumulation_steps: int >= 1; batches whose mean gradient
+      makes one update (see `accumulate_and_apply`). global_step counts
+      updates.
+    precision: "fp32", "bf16" or "fp16" (the model's compute; variables
+      and this optimizer are float32 either way). "fp16" adds dynamic loss
+      scaling; bfloat16 has float32's range and needs none.
 
   Returns:
     The training op. The learning-rate tensor is available through
     `get_learning_rate()`.
 
   Raises:
-    ValueError: if `optimizer` is not one of `OPTIMIZER_CHOICES`.
+    ValueError: if `optimizer` is not one of `OPTIMIZER_CHOICES`, or
+      accumulation or float16 is asked for on TPU.
   """
+  if gradient_accumulation_steps < 1:
+    raise ValueError("--gradient_accumulation_steps=%s must be >= 1" %
+                     gradient_accumulation_steps)
+  loss_scaling = precision == "fp16"
+  if use_tpu and (gradient_accumulation_steps > 1 or loss_scaling):
+    # TPUEstimator's on-device loop expects one global step per iteration.
+    raise ValueError(
+        "--gradient_accumulation_steps > 1 and --precision=fp16 are for "
+        "CPUs and GPUs; on TPU use a bigger --train_batch_size (and bf16, "
+        "which needs no loss scaling)")
   global_step = tf.train.get_or_create_global_step()
   learning_rate = learning_rate_schedule(
       init_lr, global_step, num_train_steps, num_warmup_steps,
@@ -266,10 +491,18 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps,
 
   opt = make_optimizer(optimizer, learning_rate, use_tpu)
   tvars = select_trainable_variables(excluded_tvars)
+  loss_scale = DynamicLossScale() if loss_scaling else None
+  if loss_scale is not None:
+    loss = loss_scale.scale_loss(loss)
   grads_and_vars = compute_gradients(
       loss, tvars, colocate_gradients_with_ops=colocate_gradients_with_ops)
-  grads_and_vars = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
-  return apply_gradients(opt, grads_and_vars, global_step)
+  if loss_scale is not None:
+    grads_and_vars = loss_scale.unscale(grads_and_vars)
+  if gradient_accumulation_steps == 1 and loss_scale is None:
+    grads_and_vars = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
+    return apply_gradients(opt, grads_and_vars, global_step)
+  return accumulate_and_apply(opt, grads_and_vars, global_step,
+                              gradient_accumulation_steps, loss_scale)
 
 
 class AdamWeightDecayOptimizer(tf.train.Optimizer):
@@ -305,6 +538,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
       name: name of the optimizer.
     """
     super(AdamWeightDecayOptimizer, self).__init__(False, name)
+    self._slot_variables = {}
     self.learning_rate = learning_rate
     self.weight_decay_rate = weight_decay_rate
     self.beta_1 = beta_1
@@ -335,18 +569,7 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
         # Embedding lookups give sparse gradients; the moment updates touch
         # every row anyway, so densify once here.
         grad = tf.convert_to_tensor(grad)
-      m = tf.get_variable(
-          name=param_name + "/adam_m",
-          shape=param.shape.as_list(),
-          dtype=tf.float32,
-          trainable=False,
-          initializer=tf.zeros_initializer())
-      v = tf.get_variable(
-          name=param_name + "/adam_v",
-          shape=param.shape.as_list(),
-          dtype=tf.float32,
-          trainable=False,
-          initializer=tf.zeros_initializer())
+      m, v = self._adam_slots(param)
 
       next_m = self.beta_1 * m + (1.0 - self.beta_1) * grad
       next_v = self.beta_2 * v + (1.0 - self.beta_2) * tf.square(grad)
@@ -362,6 +585,30 @@ class AdamWeightDecayOptimizer(tf.train.Optimizer):
       assignments.extend(
           [param.assign(next_param), m.assign(next_m), v.assign(next_v)])
     return tf.group(*assignments, name=name)
+
+  def create_slots(self, var_list):
+    """Creates the adam_m/adam_v slots of `var_list` now.
+
+    apply_gradients creates missing slots itself; call this first when it
+    will run inside a tf.cond (loss scaling, gradient accumulation), where
+    variables cannot be created.
+    """
+    for param in var_list:
+      self._adam_slots(param)
+
+  def _adam_slots(self, param):
+    """(m, v) of `param`: "<var>/adam_m" and "<var>/adam_v", made once."""
+    param_name = self._get_variable_name(param.name)
+    if param_name not in self._slot_variables:
+      self._slot_variables[param_name] = tuple(
+          tf.get_variable(
+              name=param_name + suffix,
+              shape=param.shape.as_list(),
+              dtype=tf.float32,
+              trainable=False,
+              initializer=tf.zeros_initializer())
+          for suffix in ("/adam_m", "/adam_v"))
+    return self._slot_variables[param_name]
 
   def _update_ratio(self, param_name, param, update):
     """How much to scale `update` of this variable; 1 for plain AdamW.

@@ -242,7 +242,9 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
     log_every_n_steps: throughput/loss logging interval (CPU/GPU).
 
   Returns:
-    model_fn(features, labels, mode, params).
+    model_fn(features, labels, mode, params); params (see
+    `runtime.model_params`) carry --precision, --use_xla and
+    --gradient_accumulation_steps.
   """
 
   def model_fn(features, labels, mode, params):
@@ -253,24 +255,28 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
       tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
 
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
-    model = modeling.AlbertModel(
-        config=albert_config,
-        is_training=is_training,
-        input_ids=features["input_ids"],
-        input_mask=features["input_mask"],
-        token_type_ids=features["segment_ids"],
-        use_one_hot_embeddings=use_one_hot_embeddings)
+    precision = params.get("precision", "fp32")
+    use_xla = params.get("use_xla", False)
+    with runtime.compilation_scope(use_xla):
+      model = modeling.AlbertModel(
+          config=albert_config,
+          is_training=is_training,
+          input_ids=features["input_ids"],
+          input_mask=features["input_mask"],
+          token_type_ids=features["segment_ids"],
+          use_one_hot_embeddings=use_one_hot_embeddings,
+          compute_dtype=modeling.compute_dtype_of(precision))
 
-    (masked_lm_loss, masked_lm_example_loss,
-     masked_lm_log_probs) = get_masked_lm_output(
-         albert_config, model.get_sequence_output(),
-         model.get_embedding_table(), features["masked_lm_positions"],
-         features["masked_lm_ids"], features["masked_lm_weights"])
-    (sentence_order_loss, sentence_order_example_loss,
-     sentence_order_log_probs) = get_sentence_order_output(
-         albert_config, model.get_pooled_output(),
-         features["next_sentence_labels"])
-    total_loss = masked_lm_loss + sentence_order_loss
+      (masked_lm_loss, masked_lm_example_loss,
+       masked_lm_log_probs) = get_masked_lm_output(
+           albert_config, model.get_sequence_output(),
+           model.get_embedding_table(), features["masked_lm_positions"],
+           features["masked_lm_ids"], features["masked_lm_weights"])
+      (sentence_order_loss, sentence_order_example_loss,
+       sentence_order_log_probs) = get_sentence_order_output(
+           albert_config, model.get_pooled_output(),
+           features["next_sentence_labels"])
+      total_loss = masked_lm_loss + sentence_order_loss
 
     tvars = tf.trainable_variables()
     num_of_group = albert_config.num_hidden_groups if init_from_group0 else 0
@@ -279,12 +285,16 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
     runtime.log_variables(tvars, initialized)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
-      train_op = optimization.create_optimizer(
-          total_loss, learning_rate, num_train_steps, num_warmup_steps,
-          use_tpu, optimizer, poly_power, start_warmup_step)
+      accumulation_steps = params.get("gradient_accumulation_steps", 1)
+      with runtime.compilation_scope(use_xla):
+        train_op = optimization.create_optimizer(
+            total_loss, learning_rate, num_train_steps, num_warmup_steps,
+            use_tpu, optimizer, poly_power, start_warmup_step,
+            gradient_accumulation_steps=accumulation_steps,
+            precision=precision)
       return runtime.train_spec(total_loss, train_op, params["batch_size"],
                                 num_train_steps, use_tpu, log_every_n_steps,
-                                scaffold_fn)
+                                scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
       eval_metrics = (metric_fn, [
           masked_lm_example_loss, masked_lm_log_probs,

@@ -108,6 +108,7 @@ def run(options):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
   runtime.check_numeric_flags(options)
+  runtime.check_performance_flags(options)
   if options.masked_lm_budget:
     raise ValueError(
         "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
@@ -161,12 +162,16 @@ def run(options):
       model_fn, runtime.run_config_from_options(options),
       use_tpu=options.use_tpu,
       train_batch_size=options.train_batch_size,
-      eval_batch_size=options.eval_batch_size)
+      eval_batch_size=options.eval_batch_size,
+      params=runtime.model_params(options))
 
   if options.do_train:
     runtime.remove_dead_run_leftovers(options.output_dir)
     tf.logging.info("***** Running training *****")
-    tf.logging.info("  Batch size = %d", options.train_batch_size)
+    runtime.log_progress(
+        "pretraining to step %d (%s%s)", options.num_train_steps,
+        runtime.describe_batch(options, options.train_batch_size),
+        runtime.describe_precision(options))
     estimator.train(
         input_fn=pretraining.input_fn_builder(
             input_files, options.max_seq_length,

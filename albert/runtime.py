@@ -104,6 +104,23 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000,
       ("integer", "random_seed", None,
        "Graph-level random seed (initialisation of new variables, dropout, "
        "input shuffling) for reproducible runs; unset: a fresh seed."),
+  ] + performance_flag_specs()
+
+
+def performance_flag_specs():
+  """--precision, --use_xla and --gradient_accumulation_steps specs."""
+  return [
+      ("enum", "precision", "fp32",
+       "Compute precision of the encoder: fp32, bf16 (CPUs with AVX512_BF16 "
+       "or AMX, GPUs from Ampere, TPUs) or fp16 (GPUs; adds dynamic loss "
+       "scaling). Variables, optimizer state and checkpoints stay float32.",
+       {"enum_values": list(modeling.PRECISIONS)}),
+      ("bool", "use_xla", False,
+       "Compile the training and inference steps with XLA."),
+      ("integer", "gradient_accumulation_steps", 1,
+       "Batches whose mean gradient makes one optimizer update: the "
+       "effective batch is this times --train_batch_size, and "
+       "--num_train_steps, warmup and checkpoint steps count updates."),
   ]
 
 
@@ -131,6 +148,7 @@ NUMERIC_FLAG_RULES = {
     "warmup_proportion": _FRACTION, "max_eval_steps": _POSITIVE,
     "dropout_prob": _DROPOUT, "classifier_dropout_prob": _DROPOUT,
     # Checkpoints and loops.
+    "gradient_accumulation_steps": _POSITIVE,
     "save_checkpoints_steps": _POSITIVE, "iterations_per_loop": _POSITIVE,
     "keep_checkpoint_max": _NON_NEGATIVE, "num_tpu_cores": _POSITIVE,
     "log_every_n_steps": _POSITIVE,
@@ -261,6 +279,90 @@ def run_config_from_options(f, **overrides):
   return make_run_config(**values)
 
 
+def compilation_scope(use_xla):
+  """The block in which model_fns build their steps: XLA-compiled or not.
+
+  Ops built inside get XLA's compile attribute, so that TensorFlow fuses
+  them into compiled kernels on CPUs and GPUs alike (global auto-clustering
+  would need TF_XLA_FLAGS set before TensorFlow starts on a CPU). Ops XLA
+  cannot compile (variable updates of reference variables, summaries)
+  stay as they are.
+
+  Args:
+    use_xla: bool.
+
+  Returns:
+    A context manager.
+  """
+  if use_xla:
+    return tf.xla.experimental.jit_scope(compile_ops=True)
+  return contextlib.nullcontext()
+
+
+def check_performance_flags(f):
+  """Fails on --precision, --use_xla and accumulation settings that clash.
+
+  Args:
+    f: FLAGS or an `options(...)` object.
+
+  Raises:
+    ValueError: naming the flag.
+  """
+  precision = getattr(f, "precision", "fp32")
+  modeling.compute_dtype_of(precision)  # Names the flag when unknown.
+  accumulation = getattr(f, "gradient_accumulation_steps", 1)
+  use_tpu = getattr(f, "use_tpu", False)
+  if use_tpu and accumulation > 1:
+    raise ValueError(
+        "--gradient_accumulation_steps=%d is for CPUs and GPUs; on TPU use "
+        "a bigger --train_batch_size" % accumulation)
+  if use_tpu and precision == "fp16":
+    raise ValueError("--precision=fp16 is for GPUs; TPUs compute in bf16 "
+                     "(--precision=bf16)")
+  if use_tpu and getattr(f, "use_xla", False):
+    raise ValueError("--use_xla is for CPUs and GPUs; TPUs always compile "
+                     "with XLA")
+  if precision != "fp32" and getattr(f, "albert_hub_module_handle", None):
+    raise ValueError(
+        "--precision=%s needs the model built from --albert_config_file; a "
+        "hub module (--albert_hub_module_handle) computes as it was "
+        "exported (fp32)" % precision)
+
+
+def describe_batch(f, batch_size):
+  """'batch 32', or 'batch 8 x 4 accumulated = 32 per update'."""
+  accumulation = getattr(f, "gradient_accumulation_steps", 1)
+  if accumulation == 1:
+    return "batch %d" % batch_size
+  return "batch %d x %d accumulated = %d per update" % (
+      batch_size, accumulation, batch_size * accumulation)
+
+
+def describe_precision(f):
+  """', bf16, XLA' and the like; '' for the defaults."""
+  parts = []
+  if getattr(f, "precision", "fp32") != "fp32":
+    parts.append(f.precision)
+  if getattr(f, "use_xla", False):
+    parts.append("XLA")
+  return "".join(", " + part for part in parts)
+
+
+def model_params(f):
+  """The estimator params every model_fn reads its performance settings from.
+
+  Args:
+    f: FLAGS or an `options(...)` object.
+
+  Returns:
+    dict: "precision", "use_xla" and "gradient_accumulation_steps".
+  """
+  return {"precision": getattr(f, "precision", "fp32"),
+          "use_xla": bool(getattr(f, "use_xla", False)),
+          "gradient_accumulation_steps":
+              getattr(f, "gradient_accumulation_steps", 1)}
+
+
 def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
                    eval_batch_size=8, predict_batch_size=8, params=None):
   """A TPUEstimator; it falls back to a normal Estimator on CPU/GPU.
@@ -332,7 +434,8 @@ def check_checkpoint_shapes(checkpoint, variables, what="checkpoint"):
 
 
 def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
-               log_every_n_steps=100, scaffold_fn=None):
+               log_every_n_steps=100, scaffold_fn=None,
+               gradient_accumulation_steps=1):
   """The TRAIN TPUEstimatorSpec every task returns.
 
   On CPU/GPU it carries a `ThroughputHook` logging loss, examples/s and
@@ -346,6 +449,7 @@ def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
     use_tpu: whether running on TPU.
     log_every_n_steps: logging interval.
     scaffold_fn: from `init_from_checkpoint`, on TPU.
+    gradient_accumulation_steps: batches per optimizer step.
 
   Returns:
     `tf.estimator.tpu.TPUEstimatorSpec`.
@@ -353,7 +457,8 @@ def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
   hooks = []
   if not use_tpu:
     hooks.append(ThroughputHook(batch_size, num_train_steps,
-                                log_every_n_steps, loss=loss))
+                                log_every_n_steps, loss=loss,
+                                runs_per_step=gradient_accumulation_steps))
   return tf.estimator.tpu.TPUEstimatorSpec(
       mode=tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=train_op,
       training_hooks=hooks, scaffold_fn=scaffold_fn)
@@ -662,9 +767,12 @@ class ThroughputHook(tf.train.SessionRunHook):
   """Logs step, loss, examples/s and ETA every `every_n_steps` steps."""
 
   def __init__(self, batch_size, num_train_steps, every_n_steps=100,
-               loss=None):
-    """Args: global batch size, the last step, interval, optional loss."""
-    self._batch_size = batch_size
+               loss=None, runs_per_step=1):
+    """Args: global batch size, the last step, interval, optional loss,
+    session runs (accumulated batches) per step."""
+    self._batch_size = batch_size * runs_per_step
+    self._runs_per_step = runs_per_step
+    self._runs = 0
     self._num_train_steps = num_train_steps
     self._every_n_steps = max(1, every_n_steps)
     self._loss = loss
@@ -681,8 +789,10 @@ class ThroughputHook(tf.train.SessionRunHook):
   def after_create_session(self, session, coord):
     # Read once and count runs from here: a global step fetched with the
     # train op may be read before or after its increment. On CPU/GPU (the
-    # only place this hook is used) one run is one step.
+    # only place this hook is used) one run is one step, or one batch of
+    # `runs_per_step` when gradients are accumulated.
     self._step = int(session.run(self._global_step))
+    self._runs = 0
 
   def before_run(self, run_context):
     if self._loss is None:
@@ -691,6 +801,9 @@ class ThroughputHook(tf.train.SessionRunHook):
 
   def after_run(self, run_context, run_values):
     now = time.time()
+    self._runs += 1
+    if self._runs % self._runs_per_step:
+      return
     self._step += 1
     step = self._step
     if self._last_step is None:

@@ -161,8 +161,10 @@ class SquadTask(fine_tuning.Task):
     o = self.options
     if not self.train_examples:
       return 0, 0
-    # As released, steps count questions, not windows.
-    num_train_steps = int(len(self.train_examples) / o.train_batch_size *
+    # As released, steps count questions, not windows; a step is one
+    # update of the effective (accumulated) batch.
+    update_batch_size = o.train_batch_size * o.gradient_accumulation_steps
+    num_train_steps = int(len(self.train_examples) / update_batch_size *
                           o.num_train_epochs)
     if num_train_steps < 1:
       raise ValueError(

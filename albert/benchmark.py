@@ -1,0 +1,338 @@
+# coding=utf-8
+# Copyright 2026 The ALBERT Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Times ALBERT's training step and encoder inference on this machine.
+
+python -m albert.benchmark --albert_config_file=albert_base/albert_config.json \
+    --max_seq_length=128 --batch_size=8 --num_steps=10 --precision=bf16
+
+The training step is run_pretraining's own: the model_fn's masked-LM plus
+sentence-order loss, the optimizer (and gradient accumulation when asked),
+one session run per batch. Inference is the encoder's forward pass to its
+sequence output. Inputs are random ids held in variables, so neither an
+input pipeline nor feeding is timed. Both are timed after warm-up runs.
+
+The table gives examples/s, tokens/s, the achieved model GFLOP/s and their
+share of this machine's matmul peak in the same precision, measured here
+first. The last line is one JSON object for scripts.
+"""
+
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
+
+import json
+import os
+import platform
+import time
+
+from absl import app
+from absl import flags
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from albert import modeling
+from albert import pretraining
+from albert import runtime
+
+FLAG_DEFAULTS = runtime.define_flags([
+    ("string", "albert_config_file", None,
+     "The ALBERT config json file of the model to time."),
+    ("integer", "max_seq_length", 128, "Sequence length S."),
+    ("integer", "batch_size", 8,
+     "Examples per session run (per accumulated batch)."),
+    ("integer", "max_predictions_per_seq", 20,
+     "Masked-LM predictions per sequence in the training step."),
+    ("integer", "num_steps", 10, "Timed session runs per mode."),
+    ("integer", "warmup_steps", 3,
+     "Untimed runs first (graph optimisation, XLA compilation, caches)."),
+    ("enum", "optimizer", "adamw", "The training step's optimizer.",
+     {"enum_values": ["adamw", "lamb"]}),
+    ("enum", "mode", "both", "What to time.",
+     {"enum_values": ["train", "infer", "both"]}),
+    ("bool", "measure_peak", True,
+     "Measure this machine's matmul peak in the chosen precision, for the "
+     "table's share-of-peak column."),
+] + runtime.performance_flag_specs())
+
+# How many runs a timed phase takes at most, so --num_steps=10**9 is not an
+# endless loop by mistake.
+_MAX_STEPS = 100000
+
+
+def default_options(**overrides):
+  """The flag defaults as an object, with overrides; for calling `run`."""
+  return runtime.options(FLAG_DEFAULTS, overrides)
+
+
+def encoder_flops_per_example(config, seq_length):
+  """Multiply-adds x 2 of one example's encoder forward pass.
+
+  Counts the matmuls (embedding projection, Q/K/V/output projections,
+  attention scores and context, feed-forward), which are all but a few
+  percent of the work.
+
+  Args:
+    config: `AlbertConfig`.
+    seq_length: S.
+
+  Returns:
+    float FLOPs.
+  """
+  s, e, h, i = (seq_length, config.embedding_size, config.hidden_size,
+                config.intermediate_size)
+  projection = 2 * s * e * h if e != h else 0
+  per_block = (4 * 2 * s * h * h +  # Q, K, V and output projections
+               2 * 2 * s * s * h +  # scores and context
+               2 * 2 * s * h * i)   # feed-forward in and out
+  blocks = config.num_hidden_layers * config.inner_group_num
+  return float(projection + blocks * per_block)
+
+
+def train_flops_per_example(config, seq_length, max_predictions_per_seq):
+  """FLOPs of one example's training step: forward, then backward (2x).
+
+  Adds the heads' matmuls (pooler, masked-LM transform and decoder over
+  the vocabulary at the masked positions) to the encoder's.
+  """
+  h, e, v = config.hidden_size, config.embedding_size, config.vocab_size
+  heads = (2 * h * h + 2 * h * 2 +
+           max_predictions_per_seq * (2 * h * e + 2 * e * v))
+  return 3.0 * (encoder_flops_per_example(config, seq_length) + heads)
+
+
+def measure_matmul_peak(dtype, seconds=1.0):
+  """GFLOP/s of large matmuls in `dtype` on this machine (all cores).
+
+  The reference for the benchmark's share-of-peak: transformer layers are
+  mostly matmuls of this shape ([tokens, H] x [H, I]).
+  """
+  with tf.Graph().as_default():
+    a = tf.Variable(tf.random.normal([1024, 768]), trainable=False)
+    b = tf.Variable(tf.random.normal([768, 3072]), trainable=False)
+    x, y = tf.cast(a, dtype), tf.cast(b, dtype)
+    chain = 10
+    outputs = [tf.reduce_sum(tf.cast(tf.matmul(x + tf.cast(k, dtype), y),
+                                     tf.float32)) for k in range(chain)]
+    total = tf.add_n(outputs)
+    flops = chain * 2.0 * 1024 * 768 * 3072
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      session.run(total)
+      runs, start = 0, time.time()
+      while time.time() - start < seconds or runs < 2:
+        session.run(total)
+        runs += 1
+      return runs * flops / (time.time() - start) / 1e9
+
+
+def _random_inputs(config, batch_size, seq_length, max_predictions, seed=0):
+  """Pretraining features as non-trainable variables (not fed, not folded)."""
+  rng = np.random.RandomState(seed)
+  values = {
+      "input_ids": rng.randint(5, config.vocab_size,
+                               [batch_size, seq_length]),
+      "input_mask": np.ones([batch_size, seq_length]),
+      "segment_ids": np.concatenate(
+          [np.zeros([batch_size, seq_length // 2]),
+           np.ones([batch_size, seq_length - seq_length // 2])], axis=1),
+      "masked_lm_positions": np.stack(
+          [np.sort(rng.choice(seq_length, max_predictions, replace=False))
+           for _ in range(batch_size)]),
+      "masked_lm_ids": rng.randint(5, config.vocab_size,
+                                   [batch_size, max_predictions]),
+      "masked_lm_weights": np.ones([batch_size, max_predictions]),
+      "next_sentence_labels": rng.randint(0, 2, [batch_size, 1]),
+  }
+  features = {}
+  for name, value in values.items():
+    dtype = tf.float32 if name == "masked_lm_weights" else tf.int32
+    features[name] = tf.Variable(value.astype(dtype.as_numpy_dtype),
+                                 trainable=False, name="benchmark_" + name,
+                                 collections=[tf.GraphKeys.LOCAL_VARIABLES])
+  return features
+
+
+def _time_runs(session, op, num_steps, warmup_steps):
+  """Seconds per run of `op`, after warm-up."""
+  for _ in range(warmup_steps):
+    session.run(op)
+  start = time.time()
+  for _ in range(num_steps):
+    session.run(op)
+  return (time.time() - start) / num_steps
+
+
+def time_training(config, options):
+  """Seconds per training run (one batch) of the pretraining model_fn."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    features = _random_inputs(config, options.batch_size,
+                              options.max_seq_length,
+                              options.max_predictions_per_seq)
+    model_fn = pretraining.model_fn_builder(
+        albert_config=config, init_checkpoint=None, learning_rate=1e-5,
+        num_train_steps=10 ** 9, num_warmup_steps=0, use_tpu=False,
+        use_one_hot_embeddings=False, optimizer=options.optimizer,
+        log_every_n_steps=10 ** 9)
+    params = dict(runtime.model_params(options),
+                  batch_size=options.batch_size)
+    spec = model_fn(features, None, tf.estimator.ModeKeys.TRAIN, params)
+    with tf.Session() as s:
+      s.run([tf.global_variables_initializer(),
+             tf.local_variables_initializer()])
+      seconds = _time_runs(s, spec.train_op, options.num_steps,
+                           options.warmup_steps)
+      loss = s.run(spec.loss)
+  if not np.isfinite(loss):
+    raise ValueError("the training step's loss is %s: the benchmark's "
+                     "numbers would mean nothing" % loss)
+  return seconds
+
+
+def time_inference(config, options):
+  """Seconds per encoder forward pass (one batch) to the sequence output."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    features = _random_inputs(config, options.batch_size,
+                              options.max_seq_length, 1)
+    with runtime.compilation_scope(options.use_xla):
+      model = modeling.AlbertModel(
+          config, is_training=False, input_ids=features["input_ids"],
+          input_mask=features["input_mask"],
+          token_type_ids=features["segment_ids"],
+          compute_dtype=modeling.compute_dtype_of(options.precision))
+      output = model.get_sequence_output()  # [B, S, H]
+    with tf.Session() as s:
+      s.run([tf.global_variables_initializer(),
+             tf.local_variables_initializer()])
+      return _time_runs(s, output, options.num_steps, options.warmup_steps)
+
+
+def check_options(options):
+  """Fails on a missing or out-of-range flag, naming it."""
+  if not options.albert_config_file:
+    raise ValueError("--albert_config_file is required")
+  for name in ("max_seq_length", "batch_size", "max_predictions_per_seq",
+               "num_steps", "gradient_accumulation_steps"):
+    value = getattr(options, name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+      raise ValueError("--%s=%r must be an integer >= 1" % (name, value))
+  if not 0 <= options.warmup_steps <= _MAX_STEPS:
+    raise ValueError("--warmup_steps=%s must be within [0, %d]" %
+                     (options.warmup_steps, _MAX_STEPS))
+  if options.num_steps > _MAX_STEPS:
+    raise ValueError("--num_steps=%d: at most %d" %
+                     (options.num_steps, _MAX_STEPS))
+  if options.max_predictions_per_seq > options.max_seq_length:
+    raise ValueError("--max_predictions_per_seq=%d exceeds --max_seq_length"
+                     "=%d" % (options.max_predictions_per_seq,
+                              options.max_seq_length))
+  runtime.check_performance_flags(options)
+
+
+def run(options):
+  """Times what --mode asks for; returns the results dict (the JSON line).
+
+  Raises:
+    ValueError: bad flags or config.
+  """
+  check_options(options)
+  config = runtime.load_albert_config(options.albert_config_file,
+                                      options.max_seq_length)
+  compute_dtype = modeling.compute_dtype_of(options.precision)
+  results = {
+      "precision": options.precision,
+      "xla": bool(options.use_xla),
+      "optimizer": options.optimizer,
+      "gradient_accumulation_steps": options.gradient_accumulation_steps,
+      "batch_size": options.batch_size,
+      "max_seq_length": options.max_seq_length,
+      "config": os.path.basename(options.albert_config_file),
+      "hidden_size": config.hidden_size,
+      "num_hidden_layers": config.num_hidden_layers,
+      "tensorflow": tf.__version__,
+      "cpu_count": os.cpu_count(),
+      "train_examples_per_sec": None,
+      "infer_examples_per_sec": None,
+  }
+  if options.measure_peak:
+    results["matmul_peak_gflops"] = round(measure_matmul_peak(compute_dtype),
+                                          1)
+  examples = options.batch_size
+  tokens = examples * options.max_seq_length
+  phases = []
+  if options.mode in ("train", "both"):
+    phases.append(("train", time_training,
+                   train_flops_per_example(config, options.max_seq_length,
+                                           options.max_predictions_per_seq)))
+  if options.mode in ("infer", "both"):
+    phases.append(("infer", time_inference,
+                   encoder_flops_per_example(config, options.max_seq_length)))
+  for name, time_fn, flops_per_example in phases:
+    runtime.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
+                         options.warmup_steps, options.num_steps)
+    seconds = time_fn(config, options)
+    results[name + "_step_ms"] = round(seconds * 1000, 2)
+    results[name + "_examples_per_sec"] = round(examples / seconds, 3)
+    results[name + "_tokens_per_sec"] = round(tokens / seconds, 1)
+    results[name + "_gflops"] = round(
+        examples * flops_per_example / seconds / 1e9, 1)
+  return results
+
+
+def format_table(results):
+  """The human-readable report of `run`'s results."""
+  lines = [
+      "ALBERT benchmark: %s (H=%d, L=%d), seq %d, batch %d%s, %s%s, "
+      "TensorFlow %s, %d CPU cores (%s)" % (
+          results["config"], results["hidden_size"],
+          results["num_hidden_layers"], results["max_seq_length"],
+          results["batch_size"],
+          (" x %d accumulated" % results["gradient_accumulation_steps"]
+           if results["gradient_accumulation_steps"] > 1 else ""),
+          results["precision"], ", XLA" if results["xla"] else "",
+          results["tensorflow"], results["cpu_count"], platform.machine()),
+  ]
+  peak = results.get("matmul_peak_gflops")
+  if peak:
+    lines.append("matmul peak measured here: %.0f GFLOP/s in %s" %
+                 (peak, results["precision"]))
+  lines.append("%-6s %10s %12s %12s %10s %10s" % (
+      "mode", "step ms", "examples/s", "tokens/s", "GFLOP/s", "of peak"))
+  for name in ("train", "infer"):
+    if results.get(name + "_examples_per_sec") is None:
+      continue
+    gflops = results[name + "_gflops"]
+    lines.append("%-6s %10.1f %12.2f %12.0f %10.1f %10s" % (
+        name, results[name + "_step_ms"],
+        results[name + "_examples_per_sec"], results[name + "_tokens_per_sec"],
+        gflops, "%.0f%%" % (100.0 * gflops / peak) if peak else "-"))
+  return "\n".join(lines)
+
+
+def _main(options):
+  # Graph-building chatter (variables, features) would bury the table.
+  with runtime.show_only_own_logs():
+    results = run(options)
+  print(format_table(results))
+  print(json.dumps(results, sort_keys=True))
+
+
+main = runtime.cli_main(_main)
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("albert_config_file")
+  app.run(main)
