@@ -496,3 +496,23 @@ def test_bad_inputs_fail_clearly_before_writing(pretrained, glue, tmp_path):
   fails(r"has no checkpoint to predict", do_train=False, do_eval=False,
         do_predict=True)
   fails(r"unknown option.*no_such_flag", no_such_flag=1)
+
+
+def test_bf16_xla_accumulated_fine_tuning_learns(pretrained, glue, tmp_path):
+  """--precision, --use_xla and --gradient_accumulation_steps go through
+  the shared driver: steps count updates of 8 x 2 examples."""
+  data_dir, _ = glue
+  out = str(tmp_path / "sst2_bf16")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, do_train=True, do_eval=True,
+      train_batch_size=8, gradient_accumulation_steps=2, precision="bf16",
+      use_xla=True, train_step=100, save_checkpoints_steps=50))
+  assert summary["best"]["eval_accuracy"] > 0.9
+  assert sorted(summary["eval_history"])[-2:] == [50, 100]
+  reader = tf.train.load_checkpoint(os.path.join(out, "model.ckpt-best"))
+  dtypes = reader.get_variable_to_dtype_map()
+  # The released names, all float32, nothing of the run's machinery.
+  assert "output_weights" in dtypes and "bert/pooler/dense/kernel" in dtypes
+  assert set(dtypes.values()) == {tf.float32, tf.int64}
+  assert not [name for name in dtypes if "accumulat" in name or
+              "loss_scale" in name]

@@ -1,0 +1,116 @@
+# coding=utf-8
+"""python -m albert.benchmark: what it times, what it prints, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from albert import benchmark
+from albert import modeling
+from albert import run_classifier
+from albert import run_pretraining
+from albert import run_race
+from albert import run_squad_v1
+from albert import run_squad_v2
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TINY = dict(vocab_size=60, embedding_size=16, hidden_size=32,
+            num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+            max_position_embeddings=32, type_vocab_size=2)
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory):
+  path = tmp_path_factory.mktemp("benchmark") / "albert_config.json"
+  path.write_text(json.dumps(TINY))
+  return str(path)
+
+
+def test_flop_counts_by_hand():
+  config = modeling.AlbertConfig(**TINY)
+  s = 8
+  projection = 2 * s * 16 * 32
+  block = 4 * 2 * s * 32 * 32 + 2 * 2 * s * s * 32 + 2 * 2 * s * 32 * 64
+  assert benchmark.encoder_flops_per_example(config, s) == (
+      projection + 2 * block)
+  heads = 2 * 32 * 32 + 2 * 32 * 2 + 3 * (2 * 32 * 16 + 2 * 16 * 60)
+  assert benchmark.train_flops_per_example(config, s, 3) == (
+      3 * (projection + 2 * block + heads))
+
+
+def test_run_times_both_modes_with_every_option(config_file):
+  results = benchmark.run(benchmark.default_options(
+      albert_config_file=config_file, max_seq_length=16, batch_size=2,
+      max_predictions_per_seq=3, num_steps=2, warmup_steps=1,
+      precision="bf16", gradient_accumulation_steps=2, optimizer="lamb",
+      use_xla=True, measure_peak=False))
+  assert results["precision"] == "bf16" and results["xla"] is True
+  assert results["gradient_accumulation_steps"] == 2
+  config = modeling.AlbertConfig(**TINY)
+  for mode, flops in (
+      ("train", benchmark.train_flops_per_example(config, 16, 3)),
+      ("infer", benchmark.encoder_flops_per_example(config, 16))):
+    rate = results[mode + "_examples_per_sec"]
+    assert rate > 0
+    assert results[mode + "_step_ms"] == pytest.approx(2000.0 / rate,
+                                                       rel=0.01)
+    assert results[mode + "_tokens_per_sec"] == pytest.approx(16 * rate,
+                                                              rel=0.01)
+    assert results[mode + "_gflops"] == pytest.approx(
+        rate * flops / 1e9, rel=0.05, abs=0.1)
+  table = benchmark.format_table(results)
+  assert "seq 16, batch 2 x 2 accumulated, bf16, XLA" in table
+  assert [line.split()[0] for line in table.splitlines()[-2:]] == [
+      "train", "infer"]
+
+
+def test_cli_prints_a_table_and_ends_with_one_json_line(config_file):
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  proc = subprocess.run(
+      [sys.executable, "-m", "albert.benchmark",
+       "--albert_config_file=%s" % config_file, "--max_seq_length=16",
+       "--batch_size=2", "--max_predictions_per_seq=3", "--num_steps=2",
+       "--warmup_steps=1", "--mode=infer", "--precision=fp32"],
+      env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr
+  lines = proc.stdout.strip().splitlines()
+  results = json.loads(lines[-1])
+  assert {"precision", "xla", "train_examples_per_sec",
+          "infer_examples_per_sec"} <= set(results)
+  assert results["train_examples_per_sec"] is None  # --mode=infer
+  assert results["infer_examples_per_sec"] > 0
+  assert results["matmul_peak_gflops"] > 0
+  assert any(line.startswith("matmul peak measured here") for line in lines)
+  assert any(line.startswith("infer") for line in lines)
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (dict(albert_config_file=None), "--albert_config_file is required"),
+    (dict(batch_size=0), "--batch_size=0 must be an integer >= 1"),
+    (dict(max_predictions_per_seq=40),
+     "--max_predictions_per_seq=40 exceeds --max_seq_length=16"),
+    (dict(num_steps=10 ** 9), "--num_steps=1000000000: at most 100000"),
+    (dict(precision="fp8"), "--precision=fp8: expected one of"),
+])
+def test_bad_options_are_named(config_file, overrides, message):
+  values = dict(albert_config_file=config_file, max_seq_length=16,
+                max_predictions_per_seq=3)
+  values.update(overrides)
+  with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+    benchmark.run(benchmark.default_options(**values))
+
+
+@pytest.mark.parametrize("module", [run_pretraining, run_classifier,
+                                    run_squad_v1, run_squad_v2, run_race,
+                                    benchmark],
+                         ids=lambda m: m.__name__.split(".")[-1])
+def test_every_training_command_has_the_performance_flags(module):
+  defaults = module.FLAG_DEFAULTS
+  assert defaults["precision"] == "fp32"
+  assert defaults["use_xla"] is False
+  assert defaults["gradient_accumulation_steps"] == 1
