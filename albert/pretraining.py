@@ -337,7 +337,7 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
     max_seq_length: length of the int features.
     max_predictions_per_seq: length of the masked-LM features.
     is_training: repeat and shuffle.
-    num_cpu_threads: parallel readers and parsers.
+    num_cpu_threads: files read in parallel.
 
   Returns:
     input_fn(params) -> tf.data.Dataset of feature dicts.
@@ -358,9 +358,10 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
       d = d.shuffle(buffer_size=100)
     else:
       d = tf.data.TFRecordDataset(input_files)
-    d = d.map(lambda record: input_pipeline.decode_record(record, spec),
-              num_parallel_calls=num_cpu_threads)
+    # Batching the serialized records first parses a whole batch per op.
     d = d.batch(batch_size, drop_remainder=True)
+    d = d.map(lambda records: input_pipeline.decode_batch(records, spec),
+              num_parallel_calls=tf.data.experimental.AUTOTUNE)
     return d.prefetch(tf.data.experimental.AUTOTUNE)
 
   return input_fn

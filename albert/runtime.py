@@ -322,6 +322,12 @@ def check_performance_flags(f):
   if use_tpu and getattr(f, "use_xla", False):
     raise ValueError("--use_xla is for CPUs and GPUs; TPUs always compile "
                      "with XLA")
+  if precision == "fp16" and not use_tpu and not tf.config.list_physical_devices(
+      "GPU"):
+    # Correct but unusable: CPUs have no fast float16 matmul in TensorFlow.
+    tf.logging.warning(
+        "--precision=fp16 without a GPU: TensorFlow's CPU float16 matmuls "
+        "run ~100x slower than float32; on a CPU use --precision=bf16")
   if precision != "fp32" and getattr(f, "albert_hub_module_handle", None):
     raise ValueError(
         "--precision=%s needs the model built from --albert_config_file; a "

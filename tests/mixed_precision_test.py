@@ -170,7 +170,7 @@ def test_loss_scale_grows_after_good_steps_and_has_a_floor():
   assert seen == [4.0, 4.0, 8.0, 8.0, 4.0, 2.0, 1.0, 1.0]
 
 
-def test_mixed_precision_is_refused_where_it_cannot_work():
+def test_mixed_precision_is_refused_where_it_cannot_work(caplog):
   base = dict(precision="fp32", gradient_accumulation_steps=1, use_tpu=False,
               use_xla=False, albert_hub_module_handle=None)
 
@@ -180,6 +180,11 @@ def test_mixed_precision_is_refused_where_it_cannot_work():
     runtime.check_performance_flags(runtime.options(values, {}))
 
   check(precision="bf16")
+  if not tf.config.list_physical_devices("GPU"):
+    with caplog.at_level("WARNING", logger="tensorflow"):
+      check(precision="fp16")
+    assert any("--precision=fp16 without a GPU" in r.getMessage()
+               for r in caplog.records)
   with pytest.raises(ValueError, match="--precision=fp16 is for GPUs"):
     check(precision="fp16", use_tpu=True)
   with pytest.raises(ValueError, match="--precision=bf16 needs the model "
