@@ -93,7 +93,10 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
       head = build_head(features, mode, params)
     tvars = tf.trainable_variables()
     scaffold_fn, initialized = None, {}
-    if init_checkpoint and not hub_module:
+    # Only training starts from init_checkpoint: evaluation, prediction and
+    # export restore output_dir's checkpoints over every variable anyway.
+    if (init_checkpoint and not hub_module and
+        mode == tf.estimator.ModeKeys.TRAIN):
       scaffold_fn, initialized = runtime.init_from_checkpoint(
           init_checkpoint, tvars, use_tpu=use_tpu,
           expected_unmatched=tuple(new_variable_prefixes))

@@ -110,6 +110,10 @@ def parse_args(argv):
   parser.add_argument("--optimizer", default="lamb",
                       choices=["adamw", "lamb"])
   parser.add_argument("--max_eval_steps", type=int, default=25)
+  parser.add_argument("--precision", default="fp32",
+                      choices=["fp32", "bf16", "fp16"],
+                      help="Compute precision of pretraining (see "
+                      "run_pretraining --precision).")
   parser.add_argument("--num_workers", type=int, default=os.cpu_count())
   parser.add_argument("--corpus_max_bytes", type=int, default=None,
                       help="Cap the corpus (for a faster smoke run).")
@@ -474,7 +478,8 @@ def run_quickstart(args, output_dir):
         max_eval_steps=args.max_eval_steps,
         save_checkpoints_steps=200,
         iterations_per_loop=100,
-        log_every_n_steps=50)
+        log_every_n_steps=50,
+        precision=args.precision)
     values.update(overrides)
     return run_pretraining.run(run_pretraining.default_options(**values))
 
