@@ -79,7 +79,7 @@ def options_for(pretrained, data_dir, output_dir, **overrides):
       spm_model_file=pretrained.spm_model_file,
       init_checkpoint=pretrained.init_checkpoint, max_seq_length=SEQ,
       max_qa_length=12, train_batch_size=8, eval_batch_size=16,
-      predict_batch_size=16, learning_rate=2e-3, train_step=240,
+      predict_batch_size=16, learning_rate=1e-3, train_step=240,
       warmup_step=20, save_checkpoints_steps=80, iterations_per_loop=80,
       dropout_prob=0.0, do_train=False, do_eval=False, random_seed=1)
   values.update(overrides)
