@@ -620,9 +620,9 @@ def gelu(x):
     `x` with the GELU activation applied.
   """
   # tf.nn.gelu(approximate=True) computes the same formula, 0.5 x (1 + tanh(
-  # sqrt(2/pi) (x + 0.044715 x^3))), and its training step (forward and
-  # gradient) measures ~5x faster here than the formula spelled out op by
-  # op, the release's way; the FFN applies it to [B, S, I] every layer.
+  # sqrt(2/pi) (x + 0.044715 x^3))) (to 1e-6). In bfloat16 its forward and
+  # gradient take ~40% less time than the formula spelled out the release's
+  # way (whose float64 constants cost extra casts); in float32 they tie.
   return tf2.nn.gelu(x, approximate=True)
 
 
