@@ -1,8 +1,6 @@
 # coding=utf-8
 """--precision=bf16|fp16: float32 variables, 16-bit compute, loss scaling."""
 
-import os
-
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -13,6 +11,7 @@ from albert import run_pretraining
 from albert import runtime
 
 import run_pretraining_test
+from run_pretraining_test import data  # pylint: disable=unused-import
 
 tf.disable_v2_behavior()
 
@@ -194,16 +193,8 @@ def test_mixed_precision_is_refused_where_it_cannot_work(caplog):
     check(use_xla=True, use_tpu=True)
 
 
-@pytest.fixture(scope="module")
-def pretraining_data(tmp_path_factory):
-  directory = str(tmp_path_factory.mktemp("mixed_precision_data"))
-  path = os.path.join(directory, "train.tfrecord")
-  run_pretraining_test.write_synthetic_records(path, 256, seed=0)
-  return directory, path
-
-
-def test_bf16_pretraining_learns_as_fp32_does(pretraining_data, tmp_path):
-  directory, path = pretraining_data
+def test_bf16_pretraining_learns_as_fp32_does(data, tmp_path):
+  directory, path = data
   results = {}
   for precision in ("fp32", "bf16"):
     out = str(tmp_path / precision)
