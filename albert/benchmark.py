@@ -224,17 +224,11 @@ def check_options(options):
   """Fails on a missing or out-of-range flag, naming it."""
   if not options.albert_config_file:
     raise ValueError("--albert_config_file is required")
-  for name in ("max_seq_length", "batch_size", "max_predictions_per_seq",
-               "num_steps", "gradient_accumulation_steps"):
-    value = getattr(options, name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-      raise ValueError("--%s=%r must be an integer >= 1" % (name, value))
-  if not 0 <= options.warmup_steps <= _MAX_STEPS:
-    raise ValueError("--warmup_steps=%s must be within [0, %d]" %
-                     (options.warmup_steps, _MAX_STEPS))
-  if options.num_steps > _MAX_STEPS:
-    raise ValueError("--num_steps=%d: at most %d" %
-                     (options.num_steps, _MAX_STEPS))
+  runtime.check_numeric_flags(options)
+  for name in ("num_steps", "warmup_steps"):
+    if getattr(options, name) > _MAX_STEPS:
+      raise ValueError("--%s=%d: at most %d" %
+                       (name, getattr(options, name), _MAX_STEPS))
   if options.max_predictions_per_seq > options.max_seq_length:
     raise ValueError("--max_predictions_per_seq=%d exceeds --max_seq_length"
                      "=%d" % (options.max_predictions_per_seq,

@@ -140,7 +140,7 @@ NUMERIC_FLAG_RULES = {
     "end_n_top": _POSITIVE, "ngram": _POSITIVE,
     # Batches.
     "train_batch_size": _POSITIVE, "eval_batch_size": _POSITIVE,
-    "predict_batch_size": _POSITIVE,
+    "predict_batch_size": _POSITIVE, "batch_size": _POSITIVE,
     # Optimisation.
     "learning_rate": _POSITIVE, "num_train_steps": _POSITIVE,
     "train_step": _POSITIVE, "num_train_epochs": _POSITIVE,
@@ -152,6 +152,8 @@ NUMERIC_FLAG_RULES = {
     "save_checkpoints_steps": _POSITIVE, "iterations_per_loop": _POSITIVE,
     "keep_checkpoint_max": _NON_NEGATIVE, "num_tpu_cores": _POSITIVE,
     "log_every_n_steps": _POSITIVE,
+    # Benchmark runs.
+    "num_steps": _POSITIVE, "warmup_steps": _NON_NEGATIVE,
     # Data creation.
     "dupe_factor": _POSITIVE, "masked_lm_prob": _FRACTION,
     "short_seq_prob": _FRACTION, "num_workers": _POSITIVE,

@@ -91,7 +91,8 @@ def test_cli_prints_a_table_and_ends_with_one_json_line(config_file):
 
 @pytest.mark.parametrize("overrides,message", [
     (dict(albert_config_file=None), "--albert_config_file is required"),
-    (dict(batch_size=0), "--batch_size=0 must be an integer >= 1"),
+    (dict(batch_size=0), "--batch_size=0 must be > 0"),
+    (dict(warmup_steps=-1), "--warmup_steps=-1 must be >= 0"),
     (dict(max_predictions_per_seq=40),
      "--max_predictions_per_seq=40 exceeds --max_seq_length=16"),
     (dict(num_steps=10 ** 9), "--num_steps=1000000000: at most 100000"),
