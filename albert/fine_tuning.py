@@ -110,7 +110,8 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
             use_tpu, optimizer,
             gradient_accumulation_steps=accumulation_steps,
             precision=precision)
-      return runtime.train_spec(head.loss, train_op, params["batch_size"],
+      return runtime.train_spec(head.loss, train_op,
+                                runtime.train_batch_size_of(params),
                                 num_train_steps, use_tpu, log_every_n_steps,
                                 scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -372,6 +373,8 @@ def run(options, task):
   runtime.check_numeric_flags(options)
   runtime.check_performance_flags(options)
   task.check_options(options)
+  distribution = runtime.distribution_from_options(
+      options, options.train_batch_size if modes.train else None)
   init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
 
   # 1. Config, init source, vocabulary, data and output dir.
@@ -417,26 +420,35 @@ def run(options, task):
     iterations_per_loop = min(iterations_per_loop,
                               options.save_checkpoints_steps)
   run_config = runtime.run_config_from_options(
-      options, iterations_per_loop=iterations_per_loop)
+      options, iterations_per_loop=iterations_per_loop,
+      distribution=distribution)
   train_batch_size, eval_batch_size, predict_batch_size = task.batch_sizes()
   estimator = runtime.make_estimator(
       task.model_fn(num_train_steps, num_warmup_steps), run_config,
       use_tpu=options.use_tpu, train_batch_size=train_batch_size,
       eval_batch_size=eval_batch_size,
       predict_batch_size=predict_batch_size,
-      params=runtime.model_params(options))
+      params=runtime.model_params(options), distribution=distribution)
   summary = {"best": None, "eval_history": None, "predictions": None,
              "export_path": None}
+  is_chief = distribution is None or distribution.is_chief
 
   # 3. Training.
   if modes.train:
-    runtime.remove_dead_run_leftovers(options.output_dir)
+    if is_chief:
+      runtime.remove_dead_run_leftovers(options.output_dir)
     input_fn = task.train_input_fn()
     runtime.log_progress(
         "%s: training to step %d (%s, warmup %d steps%s)", task.name,
-        num_train_steps, runtime.describe_batch(options, train_batch_size),
+        num_train_steps,
+        runtime.describe_batch(options, train_batch_size, distribution),
         num_warmup_steps, runtime.describe_precision(options))
     estimator.train(input_fn=input_fn, max_steps=num_train_steps)
+  if not is_chief:
+    # Evaluation, predictions and the export are the chief's.
+    runtime.log_progress("%s: %s done; the chief evaluates, predicts and "
+                         "exports", task.name, distribution.task_name)
+    return summary
 
   # 4. Every checkpoint evaluated once; the best kept.
   if modes.evaluate:

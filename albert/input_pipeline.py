@@ -292,6 +292,33 @@ def _int64_to_int32(example):
   return example
 
 
+# Params keys a tf.distribute run adds to an input_fn's params (see
+# runtime.DistributedEstimator): the batch of one replica, and which share
+# of the records this machine reads, (index, count).
+REPLICA_BATCH_SIZE = "replica_batch_size"
+INPUT_SHARD = "input_shard"
+
+
+def batch_size_of(params):
+  """The batch an input_fn makes: one replica's under a strategy."""
+  return params.get(REPLICA_BATCH_SIZE) or params["batch_size"]
+
+
+def num_shards_of(params):
+  """How many machines split the training records (1 without a cluster)."""
+  return params.get(INPUT_SHARD, (0, 1))[1]
+
+
+def shard(dataset, params):
+  """This machine's share of `dataset` (every count-th element), or all.
+
+  Shard before shuffling: the machines then read disjoint records whatever
+  their shuffle seeds.
+  """
+  index, count = params.get(INPUT_SHARD, (0, 1))
+  return dataset.shard(count, index) if count > 1 else dataset
+
+
 def file_based_input_fn_builder(input_file, name_to_features, is_training,
                                 drop_remainder, shuffle_buffer_size=100):
   """An input_fn reading one TFRecord file of features.
@@ -305,17 +332,18 @@ def file_based_input_fn_builder(input_file, name_to_features, is_training,
 
   Returns:
     input_fn(params) -> tf.data.Dataset of feature dicts; the batch size is
-    params["batch_size"].
+    `batch_size_of(params)`, and training reads `shard(..., params)`.
   """
 
   def input_fn(params):
     """The actual input function."""
     d = tf.data.TFRecordDataset(input_file)
     if is_training:
+      d = shard(d, params)
       d = d.repeat()
       d = d.shuffle(buffer_size=shuffle_buffer_size)
     # Batching the serialized records first parses a whole batch per op.
-    d = d.batch(params["batch_size"], drop_remainder=drop_remainder)
+    d = d.batch(batch_size_of(params), drop_remainder=drop_remainder)
     d = d.map(lambda records: decode_batch(records, name_to_features),
               num_parallel_calls=tf.data.experimental.AUTOTUNE)
     return d.prefetch(tf.data.experimental.AUTOTUNE)

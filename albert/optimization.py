@@ -197,6 +197,48 @@ def compute_gradients(loss, tvars, colocate_gradients_with_ops=False):
   return grads_and_vars
 
 
+def all_reduce_gradients(grads_and_vars):
+  """Averages gradients over the replicas of a `tf.distribute` strategy.
+
+  Under a strategy (--strategy=mirrored or multi_worker_mirrored) each
+  replica differentiates the loss of its share of the global batch; the
+  mean of those gradients is the gradient of the global batch's mean loss,
+  which every replica then applies to its own copy of the variables (our
+  optimizers update a mirrored variable's local copy, so the copies stay
+  equal because their updates are). Outside a strategy, or with one
+  replica, the gradients come back as they are.
+
+  Args:
+    grads_and_vars: list of (gradient, variable) pairs of this replica.
+
+  Returns:
+    A list of (mean gradient, variable) pairs in the same order; embedding
+    gradients (IndexedSlices) come back dense.
+  """
+  context = tf.distribute.get_replica_context()
+  if context is None or context.num_replicas_in_sync == 1 or not grads_and_vars:
+    return grads_and_vars
+  grads, tvars = zip(*grads_and_vars)
+  # Dense: the rows of IndexedSlices differ between replicas, and the
+  # optimizers and clipping densify them anyway.
+  grads = [tf.convert_to_tensor(grad) for grad in grads]
+
+  def mean_over_replicas(strategy, grads_and_vars):
+    # Reduced onto the variables' devices, so each replica gets back the
+    # copy next to its own variables.
+    return strategy.extended.batch_reduce_to(tf.distribute.ReduceOp.MEAN,
+                                             grads_and_vars)
+
+  # Not `context.all_reduce`: its gradient wrapper looks the replicas'
+  # variables up by name, which fails for reference variables.
+  reduced = context.merge_call(mean_over_replicas,
+                               args=(list(zip(grads, tvars)),))
+  # Tells the Estimator that each replica's loss is a mean to be averaged,
+  # not summed, when it reports the loss (logs, the TensorBoard summary).
+  tf.get_default_graph()._is_loss_scaled_by_optimizer = True  # pylint: disable=protected-access
+  return list(zip(reduced, tvars))
+
+
 def clip_gradients(grads_and_vars, clip_norm=CLIP_NORM):
   """Rescales gradients so that their global norm is at most `clip_norm`.
 
@@ -498,6 +540,7 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps,
       loss, tvars, colocate_gradients_with_ops=colocate_gradients_with_ops)
   if loss_scale is not None:
     grads_and_vars = loss_scale.unscale(grads_and_vars)
+  grads_and_vars = all_reduce_gradients(grads_and_vars)
   if gradient_accumulation_steps == 1 and loss_scale is None:
     grads_and_vars = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
     return apply_gradients(opt, grads_and_vars, global_step)

@@ -292,7 +292,8 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
             use_tpu, optimizer, poly_power, start_warmup_step,
             gradient_accumulation_steps=accumulation_steps,
             precision=precision)
-      return runtime.train_spec(total_loss, train_op, params["batch_size"],
+      return runtime.train_spec(total_loss, train_op,
+                                runtime.train_batch_size_of(params),
                                 num_train_steps, use_tpu, log_every_n_steps,
                                 scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -346,9 +347,16 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
 
   def input_fn(params):
     """The actual input function."""
-    batch_size = params["batch_size"]
-    if is_training:
+    batch_size = input_pipeline.batch_size_of(params)
+    if is_training and len(input_files) < input_pipeline.num_shards_of(
+        params):
+      # Fewer files than machines: each machine reads every file and keeps
+      # its share of the records, in file order (then shuffled).
+      d = input_pipeline.shard(tf.data.TFRecordDataset(input_files), params)
+      d = d.repeat().shuffle(buffer_size=100)
+    elif is_training:
       d = tf.data.Dataset.from_tensor_slices(tf.constant(input_files))
+      d = input_pipeline.shard(d, params)
       d = d.repeat()
       d = d.shuffle(buffer_size=len(input_files))
       cycle_length = min(num_cpu_threads, len(input_files))

@@ -109,6 +109,8 @@ def run(options):
       raise ValueError("--%s is required" % name)
   runtime.check_numeric_flags(options)
   runtime.check_performance_flags(options)
+  distribution = runtime.distribution_from_options(
+      options, options.train_batch_size if options.do_train else None)
   if options.masked_lm_budget:
     raise ValueError(
         "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
@@ -159,18 +161,23 @@ def run(options):
       init_from_group0=options.init_from_group0,
       log_every_n_steps=options.log_every_n_steps)
   estimator = runtime.make_estimator(
-      model_fn, runtime.run_config_from_options(options),
+      model_fn,
+      runtime.run_config_from_options(options, distribution=distribution),
       use_tpu=options.use_tpu,
       train_batch_size=options.train_batch_size,
       eval_batch_size=options.eval_batch_size,
-      params=runtime.model_params(options))
+      params=runtime.model_params(options),
+      distribution=distribution)
+  is_chief = distribution is None or distribution.is_chief
 
   if options.do_train:
-    runtime.remove_dead_run_leftovers(options.output_dir)
+    if is_chief:
+      runtime.remove_dead_run_leftovers(options.output_dir)
     tf.logging.info("***** Running training *****")
     runtime.log_progress(
         "pretraining to step %d (%s%s)", options.num_train_steps,
-        runtime.describe_batch(options, options.train_batch_size),
+        runtime.describe_batch(options, options.train_batch_size,
+                               distribution),
         runtime.describe_precision(options))
     estimator.train(
         input_fn=pretraining.input_fn_builder(
@@ -179,6 +186,10 @@ def run(options):
         max_steps=options.num_train_steps)
 
   if not options.do_eval:
+    return None
+  if not is_chief:
+    runtime.log_progress("%s done; the chief evaluates",
+                         distribution.task_name)
     return None
   tf.logging.info("***** Running evaluation *****")
   tf.logging.info("  Batch size = %d", options.eval_batch_size)

@@ -31,6 +31,8 @@ import json
 import logging
 import os
 import re
+import socket
+import subprocess
 import sys
 import time
 import types
@@ -38,6 +40,7 @@ import types
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import input_pipeline
 from albert import modeling
 
 
@@ -104,7 +107,29 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000,
       ("integer", "random_seed", None,
        "Graph-level random seed (initialisation of new variables, dropout, "
        "input shuffling) for reproducible runs; unset: a fresh seed."),
-  ] + performance_flag_specs()
+  ] + performance_flag_specs() + distribution_flag_specs()
+
+
+def distribution_flag_specs():
+  """--strategy, --num_devices and --worker_timeout_secs specs."""
+  return [
+      ("enum", "strategy", "none",
+       "tf.distribute strategy for training on CPUs/GPUs: none (one "
+       "device), mirrored (the devices of this machine) or "
+       "multi_worker_mirrored (several machines; the cluster comes from "
+       "the TF_CONFIG environment variable). --train_batch_size is the "
+       "global batch, split evenly across all replicas.",
+       {"enum_values": list(STRATEGIES)}),
+      ("integer", "num_devices", None,
+       "Replicas per machine: GPUs when this machine has them (default: "
+       "all of them); on a machine without GPUs, --strategy=mirrored makes "
+       "this many virtual CPU devices (default 1), so the path runs "
+       "anywhere."),
+      ("integer", "worker_timeout_secs", 600,
+       "With --strategy=multi_worker_mirrored: how long a worker waits for "
+       "the others in TF_CONFIG to come up before failing, naming the "
+       "address it could not reach."),
+  ]
 
 
 def performance_flag_specs():
@@ -152,6 +177,8 @@ NUMERIC_FLAG_RULES = {
     "save_checkpoints_steps": _POSITIVE, "iterations_per_loop": _POSITIVE,
     "keep_checkpoint_max": _NON_NEGATIVE, "num_tpu_cores": _POSITIVE,
     "log_every_n_steps": _POSITIVE,
+    # Distribution.
+    "num_devices": _POSITIVE, "worker_timeout_secs": _POSITIVE,
     # Benchmark runs.
     "num_steps": _POSITIVE, "warmup_steps": _NON_NEGATIVE,
     # Data creation.
@@ -214,7 +241,8 @@ def make_run_config(output_dir,
                     save_checkpoints_steps=1000,
                     keep_checkpoint_max=5,
                     log_step_count_steps=None,
-                    random_seed=None):
+                    random_seed=None,
+                    distribution=None):
   """A `tf.estimator.tpu.RunConfig` for TPU, or for CPU/GPU when not use_tpu.
 
   Args:
@@ -229,6 +257,9 @@ def make_run_config(output_dir,
     log_step_count_steps: how often the estimator logs steps/s; defaults to
       iterations_per_loop.
     random_seed: (optional) graph-level seed, for reproducible runs.
+    distribution: (optional) `Distribution`: training runs its strategy
+      (RunConfig's train_distribute; with several machines RunConfig also
+      reads TF_CONFIG).
 
   Returns:
     `tf.estimator.tpu.RunConfig`.
@@ -244,7 +275,7 @@ def make_run_config(output_dir,
     # TPU one session.run is a whole loop; on CPU/GPU it is one step, so
     # undivided it would log examples/sec after every step.
     log_step_count_steps *= iterations_per_loop
-  return tf.estimator.tpu.RunConfig(
+  values = dict(
       cluster=tpu_cluster_resolver,
       master=master,
       model_dir=output_dir,
@@ -256,6 +287,22 @@ def make_run_config(output_dir,
           iterations_per_loop=iterations_per_loop,
           num_shards=num_tpu_cores,
           per_host_input_for_training=is_per_host))
+  if distribution is not None:
+    values.update(train_distribute=distribution.strategy,
+                  session_config=distribution.session_config)
+  return tf.estimator.tpu.RunConfig(**values)
+
+
+def _single_device_config(config):
+  """`config` without its strategy and blind to TF_CONFIG: one device."""
+  with _tf_config_hidden():
+    return tf.estimator.tpu.RunConfig(
+        model_dir=config.model_dir,
+        save_checkpoints_steps=config.save_checkpoints_steps,
+        keep_checkpoint_max=config.keep_checkpoint_max,
+        log_step_count_steps=config.log_step_count_steps,
+        tf_random_seed=config.tf_random_seed,
+        tpu_config=config.tpu_config)
 
 
 def run_config_from_options(f, **overrides):
@@ -337,13 +384,440 @@ def check_performance_flags(f):
         "exported (fp32)" % precision)
 
 
-def describe_batch(f, batch_size):
-  """'batch 32', or 'batch 8 x 4 accumulated = 32 per update'."""
+# --- Distribution: tf.distribute strategies for CPUs and GPUs. -------------
+
+STRATEGIES = ("none", "mirrored", "multi_worker_mirrored")
+
+# Virtual CPU devices exist to run and test the mirrored path anywhere; more
+# than this many would only slow graph building down.
+_MAX_VIRTUAL_CPUS = 16
+
+# Job names a multi_worker_mirrored TF_CONFIG cluster may hold: every one of
+# them trains (the chief, or else worker 0, also writes the checkpoints).
+_TRAINING_JOBS = ("chief", "worker")
+
+
+class Distribution(object):
+  """How training is spread over replicas, and this process's place in it.
+
+  Built by `distribution_from_options`; `make_run_config` and
+  `make_estimator` turn it into a strategy-aware estimator.
+
+  Attributes:
+    kind: "mirrored" or "multi_worker_mirrored".
+    strategy: the tf.compat.v1 `tf.distribute.Strategy`.
+    num_replicas: replicas over all machines.
+    devices_per_worker: replicas on this machine.
+    device_kind: "GPU", or "CPU" (virtual devices without a GPU).
+    session_config: `tf.ConfigProto` the sessions need (virtual CPUs).
+    cluster: {job: [address, ...]} from TF_CONFIG (multi-worker), else None.
+    task_type, task_index: this process's task in `cluster`.
+    worker_timeout_secs: how long to wait for unreachable peers.
+  """
+
+  def __init__(self, kind, strategy, num_replicas, devices_per_worker,
+               device_kind, session_config, cluster=None, task_type=None,
+               task_index=0, worker_timeout_secs=600):
+    self.kind = kind
+    self.strategy = strategy
+    self.num_replicas = num_replicas
+    self.devices_per_worker = devices_per_worker
+    self.device_kind = device_kind
+    self.session_config = session_config
+    self.cluster = cluster
+    self.task_type = task_type
+    self.task_index = task_index
+    self.worker_timeout_secs = worker_timeout_secs
+
+  @property
+  def multi_worker(self):
+    return self.cluster is not None
+
+  @property
+  def is_chief(self):
+    """Whether this process writes checkpoints and evaluates afterwards."""
+    if not self.multi_worker:
+      return True
+    if "chief" in self.cluster:
+      return self.task_type == "chief"
+    return self.task_type == "worker" and self.task_index == 0
+
+  @property
+  def task_name(self):
+    """'worker 1', 'chief 0' or 'this machine'."""
+    if not self.multi_worker:
+      return "this machine"
+    return "%s %d" % (self.task_type, self.task_index)
+
+  @property
+  def address(self):
+    """This task's host:port (multi-worker), else None."""
+    if not self.multi_worker:
+      return None
+    return self.cluster[self.task_type][self.task_index]
+
+  def peers(self):
+    """[(task name, host:port)] of every other task in the cluster."""
+    if not self.multi_worker:
+      return []
+    return _peers(self.cluster, self.task_type, self.task_index)
+
+  def describe(self):
+    """'2 replicas (mirrored over 2 virtual CPU devices)' and the like."""
+    devices = "%d %s%s" % (
+        self.devices_per_worker,
+        "GPU" if self.device_kind == "GPU" else
+        ("virtual CPU device" if self.devices_per_worker > 1 else "CPU"),
+        "s" if self.devices_per_worker > 1 else "")
+    if self.multi_worker:
+      workers = self.num_replicas // self.devices_per_worker
+      return "%d replicas (%s: %d workers x %s; this is %s)" % (
+          self.num_replicas, self.kind, workers, devices, self.task_name)
+    return "%d replica%s (%s over %s)" % (
+        self.num_replicas, "s" if self.num_replicas > 1 else "", self.kind,
+        devices)
+
+
+def _peers(cluster, task_type, task_index):
+  return [("%s %d" % (job, index), address)
+          for job in _TRAINING_JOBS for index, address in
+          enumerate(cluster.get(job, []))
+          if (job, index) != (task_type, task_index)]
+
+
+def read_tf_config(text=None):
+  """The validated TF_CONFIG of a multi-worker run, or None when unset.
+
+  Args:
+    text: TF_CONFIG's value; defaults to the environment variable.
+
+  Returns:
+    (cluster, task_type, task_index): cluster maps "chief"/"worker" to lists
+    of "host:port"; or None when TF_CONFIG is unset or empty.
+
+  Raises:
+    ValueError: naming TF_CONFIG and what is wrong with it.
+  """
+  if text is None:
+    text = os.environ.get("TF_CONFIG", "")
+  if not text.strip():
+    return None
+  example = ('expected e.g. {"cluster": {"worker": ["host1:2222", '
+             '"host2:2222"]}, "task": {"type": "worker", "index": 0}}')
+  try:
+    config = json.loads(text)
+  except ValueError as e:
+    raise ValueError("TF_CONFIG is not valid JSON (%s); %s" % (e, example))
+  if not isinstance(config, dict) or not isinstance(
+      config.get("cluster"), dict) or not isinstance(config.get("task"),
+                                                     dict):
+    raise ValueError("TF_CONFIG needs a \"cluster\" and a \"task\" object; "
+                     "%s" % example)
+  cluster = config["cluster"]
+  unknown = sorted(set(cluster) - set(_TRAINING_JOBS))
+  if unknown:
+    raise ValueError(
+        "TF_CONFIG's cluster has job(s) %s; multi_worker_mirrored trains "
+        "with \"chief\" and \"worker\" jobs only (no parameter servers or "
+        "evaluators: the chief evaluates after training)" %
+        ", ".join(unknown))
+  if not cluster.get("worker") and not cluster.get("chief"):
+    raise ValueError("TF_CONFIG's cluster lists no workers; %s" % example)
+  if len(cluster.get("chief", [])) > 1:
+    raise ValueError("TF_CONFIG's cluster has %d chiefs; at most one" %
+                     len(cluster["chief"]))
+  seen = set()
+  for job in _TRAINING_JOBS:
+    addresses = cluster.get(job, [])
+    if not isinstance(addresses, list):
+      raise ValueError("TF_CONFIG's cluster[\"%s\"] must be a list of "
+                       "\"host:port\" strings, not %r" % (job, addresses))
+    for address in addresses:
+      host, _, port = (address.rpartition(":") if isinstance(address, str)
+                       else ("", "", ""))
+      if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("TF_CONFIG's cluster[\"%s\"] has %r; expected "
+                         "\"host:port\"" % (job, address))
+      if address in seen:
+        raise ValueError("TF_CONFIG's cluster lists %s twice" % address)
+      seen.add(address)
+  task = config["task"]
+  task_type, task_index = task.get("type"), task.get("index", 0)
+  if task_type not in cluster:
+    raise ValueError("TF_CONFIG's task type %r is not a job of its cluster "
+                     "(%s)" % (task_type, ", ".join(sorted(cluster))))
+  if (isinstance(task_index, bool) or not isinstance(task_index, int) or
+      not 0 <= task_index < len(cluster[task_type])):
+    raise ValueError("TF_CONFIG's task index %r is not one of the cluster's "
+                     "%d %s task(s) (0-based)" %
+                     (task_index, len(cluster[task_type]), task_type))
+  return ({job: list(cluster[job]) for job in _TRAINING_JOBS
+           if cluster.get(job)}, task_type, task_index)
+
+
+def _gpu_count():
+  return len(tf.config.list_physical_devices("GPU"))
+
+
+def distribution_from_options(f, train_batch_size=None):
+  """The `Distribution` --strategy asks for, checked; None for "none".
+
+  Args:
+    f: FLAGS or an `options(...)` object (strategy, num_devices,
+      worker_timeout_secs, use_tpu).
+    train_batch_size: the global training batch, when training; it must
+      split evenly across the replicas.
+
+  Raises:
+    ValueError: a flag, TF_CONFIG or the batch does not fit, naming it.
+  """
+  kind = getattr(f, "strategy", "none") or "none"
+  num_devices = getattr(f, "num_devices", None)
+  if kind not in STRATEGIES:
+    raise ValueError("--strategy=%s: expected one of %s" %
+                     (kind, ", ".join(STRATEGIES)))
+  if kind == "none":
+    if num_devices is not None:
+      raise ValueError("--num_devices=%d needs --strategy=mirrored or "
+                       "multi_worker_mirrored" % num_devices)
+    return None
+  if getattr(f, "use_tpu", False):
+    raise ValueError(
+        "--use_tpu with --strategy=%s: TPUs replicate through TPUEstimator "
+        "(--num_tpu_cores); strategies are for CPUs and GPUs" % kind)
+  check_numeric_flags({"num_devices": num_devices,
+                       "worker_timeout_secs":
+                           getattr(f, "worker_timeout_secs", 600)})
+  gpus = _gpu_count()
+  tf_config = read_tf_config()
+  if kind == "mirrored":
+    if tf_config is not None:
+      raise ValueError(
+          "TF_CONFIG is set (a cluster of %d tasks) but --strategy=mirrored "
+          "trains on this machine only: unset TF_CONFIG, or use "
+          "--strategy=multi_worker_mirrored" %
+          sum(len(a) for a in tf_config[0].values()))
+    if gpus:
+      count = num_devices or gpus
+      if count > gpus:
+        raise ValueError("--num_devices=%d but this machine has %d GPU(s)" %
+                         (count, gpus))
+      devices = ["/gpu:%d" % i for i in range(count)]
+      session_config = tf.ConfigProto(allow_soft_placement=True)
+    else:
+      count = num_devices or 1
+      if count > _MAX_VIRTUAL_CPUS:
+        raise ValueError(
+            "--num_devices=%d: this machine has no GPU, and virtual CPU "
+            "devices (for running the mirrored path anywhere) go up to %d" %
+            (count, _MAX_VIRTUAL_CPUS))
+      devices = ["/cpu:%d" % i for i in range(count)]
+      session_config = tf.ConfigProto(device_count={"CPU": count},
+                                      allow_soft_placement=True)
+    distribution = Distribution(
+        kind, tf.distribute.MirroredStrategy(devices), count, count,
+        "GPU" if gpus else "CPU", session_config)
+  else:
+    if tf_config is None:
+      raise ValueError(
+          "--strategy=multi_worker_mirrored needs the TF_CONFIG environment "
+          "variable: the cluster and this worker's task, e.g. TF_CONFIG="
+          "'{\"cluster\": {\"worker\": [\"host1:2222\", \"host2:2222\"]}, "
+          "\"task\": {\"type\": \"worker\", \"index\": 0}}'")
+    cluster, task_type, task_index = tf_config
+    if gpus:
+      count = num_devices or gpus
+      if count > gpus:
+        raise ValueError("--num_devices=%d but this machine has %d GPU(s)" %
+                         (count, gpus))
+    else:
+      if num_devices not in (None, 1):
+        raise ValueError(
+            "--num_devices=%d: without GPUs multi_worker_mirrored runs one "
+            "replica per worker (virtual CPU devices are for "
+            "--strategy=mirrored)" % num_devices)
+      count = 1
+    _check_port_free(cluster[task_type][task_index],
+                     "%s %d" % (task_type, task_index))
+    # The strategy starts this worker's server and waits, inside
+    # TensorFlow and for as long as it takes, until every task of the
+    # cluster has registered; the watch bounds that wait.
+    start_peer_watch(_peers(cluster, task_type, task_index),
+                     getattr(f, "worker_timeout_secs", 600),
+                     "%s %d" % (task_type, task_index))
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        tf.train.ClusterSpec(cluster), task_type=task_type,
+        task_id=task_index, num_accelerators={"GPU": count} if gpus else None,
+        rpc_layer="grpc")
+    strategy = tf.distribute.experimental.MultiWorkerMirroredStrategy(
+        cluster_resolver=resolver)
+    num_workers = sum(len(addresses) for addresses in cluster.values())
+    distribution = Distribution(
+        kind, strategy, count * num_workers, count,
+        "GPU" if gpus else "CPU", tf.ConfigProto(allow_soft_placement=True),
+        cluster=cluster, task_type=task_type, task_index=task_index,
+        worker_timeout_secs=getattr(f, "worker_timeout_secs", 600))
+  if train_batch_size is not None and (
+      train_batch_size % distribution.num_replicas):
+    raise ValueError(
+        "--train_batch_size=%d is the global batch and must split evenly "
+        "across the %s; use a multiple of %d" %
+        (train_batch_size, distribution.describe(),
+         distribution.num_replicas))
+  return distribution
+
+
+def _check_port_free(address, task_name):
+  """Fails when this task's port is taken (its server could not start)."""
+  port = int(address.rpartition(":")[2])
+  probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+  try:
+    probe.bind(("", port))
+  except OSError as e:
+    raise ValueError(
+        "cannot serve %s at %s (TF_CONFIG): port %d is taken on this "
+        "machine (%s)" % (task_name, address, port, e.strerror or e))
+  finally:
+    probe.close()
+
+
+def start_peer_watch(peers, timeout_secs, task_name):
+  """Starts albert/peer_watch.py, which bounds the wait for the peers.
+
+  TensorFlow waits for the cluster inside C++ without releasing Python's
+  lock, so the watch is a separate process (standard library only): it
+  exits once every peer answered, or prints the address it could not reach
+  and ends this process after `timeout_secs`.
+
+  Args:
+    peers: [(task name, host:port)].
+    timeout_secs: --worker_timeout_secs.
+    task_name: this task's name, for the message.
+
+  Returns:
+    The `subprocess.Popen` of the watch.
+  """
+  program = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+  return subprocess.Popen(
+      [sys.executable, os.path.join(_PACKAGE_DIR, "peer_watch.py"),
+       str(os.getpid()), str(timeout_secs), program, task_name] +
+      ["%s=%s" % (name, address) for name, address in peers])
+
+
+@contextlib.contextmanager
+def _tf_config_hidden():
+  """TF_CONFIG unset inside: RunConfig then builds a one-machine config."""
+  saved = os.environ.pop("TF_CONFIG", None)
+  try:
+    yield
+  finally:
+    if saved is not None:
+      os.environ["TF_CONFIG"] = saved
+
+
+def worker_checkpoint_dir(output_dir, distribution):
+  """Where a non-chief worker's checkpoints go (TensorFlow's choice).
+
+  Every worker must run the saving ops (they may hold collectives), so the
+  others save theirs under output_dir/tmp_<job>_<index>; all of them
+  restore from output_dir itself, the chief's.
+  """
+  return os.path.join(output_dir, "tmp_%s_%d" % (distribution.task_type,
+                                                 distribution.task_index))
+
+
+def check_worker_can_resume(output_dir, distribution):
+  """Fails when a non-chief worker would resume from something else.
+
+  Every worker restores from output_dir. A worker that trained before (its
+  own copies are in `worker_checkpoint_dir`) but sees no checkpoint in
+  output_dir is on a machine that does not share output_dir with the
+  chief: it would start from fresh weights while the chief resumes.
+  """
+  if distribution is None or distribution.is_chief:
+    return
+  own = tf.train.latest_checkpoint(
+      worker_checkpoint_dir(output_dir, distribution))
+  if own and not tf.train.latest_checkpoint(output_dir):
+    raise ValueError(
+        "%s trained to %s before but sees no checkpoint in output_dir %s: "
+        "with several machines, output_dir must be storage they all share "
+        "(e.g. gs://bucket/dir or NFS), so every worker resumes from the "
+        "chief's checkpoint" % (distribution.task_name, own, output_dir))
+
+
+class DistributedEstimator(object):
+  """Trains under a tf.distribute strategy; evaluates, predicts and exports
+  on one device.
+
+  It answers the (TPU)Estimator calls the run_* scripts make: `train` runs
+  the strategy (mirrored: `Estimator.train`; several machines:
+  `tf.estimator.train_and_evaluate`, the Estimator's multi-worker path),
+  and everything else goes to a one-device estimator over the same
+  model_dir, so checkpoints and results are exactly those of a one-device
+  run.
+  """
+
+  def __init__(self, trainer, single_device, distribution, train_batch_size):
+    self._trainer = trainer
+    self._single_device = single_device
+    self.distribution = distribution
+    self.train_batch_size = train_batch_size
+
+  def __getattr__(self, name):
+    return getattr(self._single_device, name)
+
+  def train(self, input_fn, max_steps=None, steps=None, hooks=None):
+    """Trains on every replica; returns self, as Estimator.train does.
+
+    Each replica takes train_batch_size / num_replicas examples of every
+    global batch; each machine reads its own share of the records.
+    """
+    if steps is not None:
+      raise ValueError("distributed training takes max_steps, not steps")
+    replica_input_fn = _replica_input_fn(
+        input_fn, self.train_batch_size // self.distribution.num_replicas)
+    distribution = self.distribution
+    if not distribution.multi_worker:
+      self._trainer.train(replica_input_fn, max_steps=max_steps, hooks=hooks)
+      return self
+    check_worker_can_resume(self._trainer.model_dir, distribution)
+    tf.estimator.train_and_evaluate(
+        self._trainer,
+        tf.estimator.TrainSpec(replica_input_fn, max_steps=max_steps,
+                               hooks=hooks or []),
+        # Not run: the cluster has no evaluator task; the chief evaluates
+        # the checkpoints afterwards, on one device.
+        tf.estimator.EvalSpec(replica_input_fn, steps=1))
+    return self
+
+
+def _replica_input_fn(input_fn, replica_batch_size):
+  """input_fn giving one replica's batches of this machine's share."""
+
+  def distributed_input_fn(params, input_context=None):
+    params = dict(params)
+    params[input_pipeline.REPLICA_BATCH_SIZE] = replica_batch_size
+    if input_context is not None and input_context.num_input_pipelines > 1:
+      params[input_pipeline.INPUT_SHARD] = (
+          input_context.input_pipeline_id, input_context.num_input_pipelines)
+    return input_fn(params)
+
+  return distributed_input_fn
+
+
+def describe_batch(f, batch_size, distribution=None):
+  """'batch 32', 'batch 8 x 4 accumulated = 32 per update', and with a
+  strategy 'batch 32 over 2 replicas (...)'."""
   accumulation = getattr(f, "gradient_accumulation_steps", 1)
-  if accumulation == 1:
-    return "batch %d" % batch_size
-  return "batch %d x %d accumulated = %d per update" % (
-      batch_size, accumulation, batch_size * accumulation)
+  text = "batch %d" % batch_size
+  if accumulation > 1:
+    text += " x %d accumulated = %d per update" % (
+        accumulation, batch_size * accumulation)
+  if distribution is not None:
+    text += ", %d per replica; %s" % (
+        batch_size // distribution.num_replicas, distribution.describe())
+  return text
 
 
 def describe_precision(f):
@@ -372,31 +846,53 @@ def model_params(f):
 
 
 def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
-                   eval_batch_size=8, predict_batch_size=8, params=None):
+                   eval_batch_size=8, predict_batch_size=8, params=None,
+                   distribution=None):
   """A TPUEstimator; it falls back to a normal Estimator on CPU/GPU.
 
   Args:
     model_fn: a TPUEstimator model_fn.
-    run_config: from `make_run_config`.
+    run_config: from `make_run_config` (with the same `distribution`).
     use_tpu: whether to run on TPU.
     train_batch_size: global training batch size.
     eval_batch_size: global eval batch size.
     predict_batch_size: global predict batch size.
-    params: extra params passed to model_fn and input_fn.
+    params: extra params passed to model_fn and input_fn; "train_batch_size"
+      (the global batch, see `train_batch_size_of`) is added.
+    distribution: (optional) `Distribution` to train with.
 
   Returns:
-    `tf.estimator.tpu.TPUEstimator`.
+    `tf.estimator.tpu.TPUEstimator`, or a `DistributedEstimator` with a
+    distribution.
   """
-  return tf.estimator.tpu.TPUEstimator(
-      use_tpu=use_tpu,
-      model_fn=_resume_checked(model_fn, run_config.model_dir),
-      config=run_config,
-      params=params,
-      train_batch_size=train_batch_size,
-      eval_batch_size=eval_batch_size,
-      predict_batch_size=predict_batch_size,
-      # SavedModels are exported for CPU/GPU serving.
-      export_to_tpu=False)
+  params = dict(params or {}, train_batch_size=train_batch_size)
+
+  def estimator(config):
+    return tf.estimator.tpu.TPUEstimator(
+        use_tpu=use_tpu,
+        model_fn=_resume_checked(model_fn, run_config.model_dir),
+        config=config,
+        params=params,
+        train_batch_size=train_batch_size,
+        eval_batch_size=eval_batch_size,
+        predict_batch_size=predict_batch_size,
+        # SavedModels are exported for CPU/GPU serving.
+        export_to_tpu=False)
+
+  if distribution is None:
+    return estimator(run_config)
+  return DistributedEstimator(estimator(run_config),
+                              estimator(_single_device_config(run_config)),
+                              distribution, train_batch_size)
+
+
+def train_batch_size_of(params):
+  """The global training batch of a model_fn's params.
+
+  TPUEstimator's params["batch_size"] is set on the first replica only
+  under a strategy, so model_fns read the batch they log from here.
+  """
+  return params.get("train_batch_size") or params["batch_size"]
 
 
 def _resume_checked(model_fn, model_dir):
