@@ -32,6 +32,7 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import contextlib
 import json
 import os
 import platform
@@ -64,7 +65,7 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "measure_peak", True,
      "Measure this machine's matmul peak in the chosen precision, for the "
      "table's share-of-peak column."),
-] + runtime.performance_flag_specs())
+] + runtime.performance_flag_specs() + runtime.distribution_flag_specs())
 
 # How many runs a timed phase takes at most, so --num_steps=10**9 is not an
 # endless loop by mistake.
@@ -174,27 +175,48 @@ def _time_runs(session, op, num_steps, warmup_steps):
   return (time.time() - start) / num_steps
 
 
-def time_training(config, options):
-  """Seconds per training run (one batch) of the pretraining model_fn."""
+def time_training(config, options, distribution=None):
+  """Seconds per training run (one global batch) of the pretraining model_fn.
+
+  With a `runtime.Distribution` (--strategy=mirrored), every replica runs
+  the model_fn on its share of the batch, as in run_pretraining: the
+  gradients' all-reduce is part of the timed step.
+  """
+  replicas = distribution.num_replicas if distribution else 1
+  model_fn = pretraining.model_fn_builder(
+      albert_config=config, init_checkpoint=None, learning_rate=1e-5,
+      num_train_steps=10 ** 9, num_warmup_steps=0, use_tpu=False,
+      use_one_hot_embeddings=False, optimizer=options.optimizer,
+      log_every_n_steps=10 ** 9)
+  params = dict(runtime.model_params(options), batch_size=options.batch_size)
+
+  def replica_step(features):
+    spec = model_fn(features, None, tf.estimator.ModeKeys.TRAIN, params)
+    return spec.train_op, spec.loss
+
   with tf.Graph().as_default():
     tf.set_random_seed(0)
-    features = _random_inputs(config, options.batch_size,
-                              options.max_seq_length,
-                              options.max_predictions_per_seq)
-    model_fn = pretraining.model_fn_builder(
-        albert_config=config, init_checkpoint=None, learning_rate=1e-5,
-        num_train_steps=10 ** 9, num_warmup_steps=0, use_tpu=False,
-        use_one_hot_embeddings=False, optimizer=options.optimizer,
-        log_every_n_steps=10 ** 9)
-    params = dict(runtime.model_params(options),
-                  batch_size=options.batch_size)
-    spec = model_fn(features, None, tf.estimator.ModeKeys.TRAIN, params)
-    with tf.Session() as s:
+    with (distribution.strategy.scope() if distribution
+          else contextlib.nullcontext()):
+      features = _random_inputs(config, options.batch_size // replicas,
+                                options.max_seq_length,
+                                options.max_predictions_per_seq)
+      if distribution is None:
+        train_op, loss = replica_step(features)
+      else:
+        strategy = distribution.strategy
+        train_ops, losses = strategy.extended.call_for_each_replica(
+            replica_step, args=(features,))
+        train_op = strategy.group(train_ops)
+        loss = strategy.reduce(tf.distribute.ReduceOp.MEAN, losses,
+                               axis=None)
+    with tf.Session(config=distribution.session_config if distribution
+                    else None) as s:
       s.run([tf.global_variables_initializer(),
              tf.local_variables_initializer()])
-      seconds = _time_runs(s, spec.train_op, options.num_steps,
+      seconds = _time_runs(s, train_op, options.num_steps,
                            options.warmup_steps)
-      loss = s.run(spec.loss)
+      loss = s.run(loss)
   if not np.isfinite(loss):
     raise ValueError("the training step's loss is %s: the benchmark's "
                      "numbers would mean nothing" % loss)
@@ -234,6 +256,11 @@ def check_options(options):
                      "=%d" % (options.max_predictions_per_seq,
                               options.max_seq_length))
   runtime.check_performance_flags(options)
+  if getattr(options, "strategy", "none") == "multi_worker_mirrored":
+    raise ValueError(
+        "--strategy=multi_worker_mirrored: the benchmark times one machine "
+        "(--strategy=mirrored over its devices); a cluster's rate is about "
+        "the machines times that, less the all-reduce between machines")
 
 
 def run(options):
@@ -245,6 +272,9 @@ def run(options):
   check_options(options)
   config = runtime.load_albert_config(options.albert_config_file,
                                       options.max_seq_length)
+  distribution = runtime.distribution_from_options(
+      options, options.batch_size if options.mode != "infer" else None,
+      batch_flag="batch_size")
   compute_dtype = modeling.compute_dtype_of(options.precision)
   results = {
       "precision": options.precision,
@@ -258,6 +288,7 @@ def run(options):
       "num_hidden_layers": config.num_hidden_layers,
       "tensorflow": tf.__version__,
       "cpu_count": os.cpu_count(),
+      "strategy": distribution.describe() if distribution else "none",
       "train_examples_per_sec": None,
       "infer_examples_per_sec": None,
   }
@@ -277,7 +308,8 @@ def run(options):
   for name, time_fn, flops_per_example in phases:
     runtime.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
                          options.warmup_steps, options.num_steps)
-    seconds = time_fn(config, options)
+    seconds = (time_training(config, options, distribution)
+               if name == "train" else time_fn(config, options))
     results[name + "_step_ms"] = round(seconds * 1000, 2)
     results[name + "_examples_per_sec"] = round(examples / seconds, 3)
     results[name + "_tokens_per_sec"] = round(tokens / seconds, 1)
@@ -289,13 +321,15 @@ def run(options):
 def format_table(results):
   """The human-readable report of `run`'s results."""
   lines = [
-      "ALBERT benchmark: %s (H=%d, L=%d), seq %d, batch %d%s, %s%s, "
+      "ALBERT benchmark: %s (H=%d, L=%d), seq %d, batch %d%s%s, %s%s, "
       "TensorFlow %s, %d CPU cores (%s)" % (
           results["config"], results["hidden_size"],
           results["num_hidden_layers"], results["max_seq_length"],
           results["batch_size"],
           (" x %d accumulated" % results["gradient_accumulation_steps"]
            if results["gradient_accumulation_steps"] > 1 else ""),
+          ("" if results.get("strategy", "none") == "none" else
+           " over %s" % results["strategy"]),
           results["precision"], ", XLA" if results["xla"] else "",
           results["tensorflow"], results["cpu_count"], platform.machine()),
   ]

@@ -282,8 +282,23 @@ def apply_gradients(optimizer, grads_and_vars, global_step):
   # Incrementing only after the update keeps the learning rate read during the
   # update deterministic (it always sees the pre-increment step).
   with tf.control_dependencies([update_op]):
-    increment_op = global_step.assign_add(1)
+    increment_op = increment_step(global_step)
   return tf.group(update_op, increment_op)
+
+
+def increment_step(global_step):
+  """global_step + 1; under a strategy, on this replica's copy.
+
+  The step is a mirrored variable under tf.distribute, whose replica-context
+  update would synchronise the replicas through `merge_call`, which cannot
+  run inside the tf.cond of gradient accumulation. Every replica counts
+  the same updates, so each bumping its own copy keeps them equal, as the
+  weights are.
+  """
+  local_copy = getattr(global_step, "_get_on_device_or_primary", None)
+  if local_copy is not None and tf.distribute.in_cross_replica_context():
+    local_copy = None
+  return (local_copy() if local_copy else global_step).assign_add(1)
 
 
 class DynamicLossScale(object):
@@ -401,7 +416,7 @@ def _update_step(optimizer, grads_and_vars, global_step, loss_scale=None):
                       tf.no_op)
   with tf.control_dependencies([update_op]):
     scale_op = loss_scale.update(finite)
-    increment_op = global_step.assign_add(1)
+    increment_op = increment_step(global_step)
   return tf.group(update_op, scale_op, increment_op)
 
 

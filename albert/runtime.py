@@ -559,7 +559,8 @@ def _gpu_count():
   return len(tf.config.list_physical_devices("GPU"))
 
 
-def distribution_from_options(f, train_batch_size=None):
+def distribution_from_options(f, train_batch_size=None,
+                              batch_flag="train_batch_size"):
   """The `Distribution` --strategy asks for, checked; None for "none".
 
   Args:
@@ -567,6 +568,7 @@ def distribution_from_options(f, train_batch_size=None):
       worker_timeout_secs, use_tpu).
     train_batch_size: the global training batch, when training; it must
       split evenly across the replicas.
+    batch_flag: the flag that set it, for the message.
 
   Raises:
     ValueError: a flag, TF_CONFIG or the batch does not fit, naming it.
@@ -660,9 +662,9 @@ def distribution_from_options(f, train_batch_size=None):
   if train_batch_size is not None and (
       train_batch_size % distribution.num_replicas):
     raise ValueError(
-        "--train_batch_size=%d is the global batch and must split evenly "
-        "across the %s; use a multiple of %d" %
-        (train_batch_size, distribution.describe(),
+        "--%s=%d is the global batch and must split evenly across the "
+        "%s; use a multiple of %d" %
+        (batch_flag, train_batch_size, distribution.describe(),
          distribution.num_replicas))
   return distribution
 

@@ -48,8 +48,10 @@ def test_run_times_both_modes_with_every_option(config_file):
       albert_config_file=config_file, max_seq_length=16, batch_size=2,
       max_predictions_per_seq=3, num_steps=2, warmup_steps=1,
       precision="bf16", gradient_accumulation_steps=2, optimizer="lamb",
-      use_xla=True, measure_peak=False))
+      use_xla=True, measure_peak=False, strategy="mirrored", num_devices=2))
   assert results["precision"] == "bf16" and results["xla"] is True
+  assert results["strategy"] == ("2 replicas (mirrored over 2 virtual CPU "
+                                 "devices)")
   assert results["gradient_accumulation_steps"] == 2
   config = modeling.AlbertConfig(**TINY)
   for mode, flops in (
@@ -64,7 +66,8 @@ def test_run_times_both_modes_with_every_option(config_file):
     assert results[mode + "_gflops"] == pytest.approx(
         rate * flops / 1e9, rel=0.05, abs=0.1)
   table = benchmark.format_table(results)
-  assert "seq 16, batch 2 x 2 accumulated, bf16, XLA" in table
+  assert ("seq 16, batch 2 x 2 accumulated over 2 replicas (mirrored over 2 "
+          "virtual CPU devices), bf16, XLA") in table
   assert [line.split()[0] for line in table.splitlines()[-2:]] == [
       "train", "infer"]
 

@@ -1,0 +1,500 @@
+# coding=utf-8
+"""--strategy=mirrored / multi_worker_mirrored: numerics, runs, bad input."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from albert import benchmark
+from albert import input_pipeline
+from albert import modeling
+from albert import optimization
+from albert import pretraining
+from albert import run_classifier
+from albert import run_pretraining
+from albert import run_race
+from albert import run_squad_v1
+from albert import run_squad_v2
+from albert import runtime
+
+import run_pretraining_test
+from run_pretraining_test import data  # pylint: disable=unused-import
+
+tf.disable_v2_behavior()
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CONFIG = modeling.AlbertConfig(
+    vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=2,
+    num_attention_heads=2, intermediate_size=32, hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0, max_position_embeddings=16,
+    initializer_range=0.3)
+SEQ = 12
+GLOBAL_BATCH = 16
+
+
+def _data(seed=0):
+  rng = np.random.RandomState(seed)
+  input_ids = rng.randint(0, CONFIG.vocab_size, [GLOBAL_BATCH, SEQ])
+  input_mask = (rng.rand(GLOBAL_BATCH, SEQ) < 0.9).astype(np.int32)
+  input_mask[:, 0] = 1
+  labels = rng.randint(0, 3, [GLOBAL_BATCH])
+  return input_ids.astype(np.int32), input_mask, labels.astype(np.int32)
+
+
+def _components(variable):
+  """A mirrored variable's per-replica copies, or the variable itself."""
+  return list(getattr(variable, "values", None) or [variable])
+
+
+def _train(num_devices, optimizer, accumulation_steps, updates,
+           initial_values=None):
+  """Gradients at the start and variables after `updates` updates.
+
+  Every update sees the same GLOBAL_BATCH examples, in accumulation_steps
+  session runs; with num_devices > 1 each run's examples are split across
+  the replicas of a MirroredStrategy over virtual CPU devices, as
+  --strategy=mirrored --num_devices does.
+  """
+  input_ids, input_mask, labels = _data()
+  distribution = None
+  if num_devices > 1:
+    distribution = runtime.distribution_from_options(
+        run_pretraining.default_options(strategy="mirrored",
+                                        num_devices=num_devices),
+        GLOBAL_BATCH)
+    assert distribution.num_replicas == num_devices
+  with tf.Graph().as_default():
+    run_index = tf.placeholder(tf.int32, [])
+
+    def replica_step():
+      context = tf.distribute.get_replica_context()
+      replicas = context.num_replicas_in_sync
+      size = GLOBAL_BATCH // accumulation_steps // replicas
+      # Run k's examples, this replica's share of them.
+      start = (run_index * replicas + context.replica_id_in_sync_group) * size
+      ids = tf.constant(input_ids)[start:start + size]
+      mask = tf.constant(input_mask)[start:start + size]
+      label = tf.constant(labels)[start:start + size]
+      model = modeling.AlbertModel(CONFIG, True, ids, mask)
+      logits = modeling.dense(model.get_pooled_output(), 3,
+                              initializer=modeling.create_initializer(0.3),
+                              name="classifier")
+      # Scaled so that clipping at global norm 1 takes part.
+      loss = 100.0 * tf.reduce_mean(
+          tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label,
+                                                         logits=logits))
+      grads_and_vars = optimization.all_reduce_gradients(
+          optimization.compute_gradients(loss, tf.trainable_variables()))
+      train_op = optimization.create_optimizer(
+          loss, 1e-2, num_train_steps=10, num_warmup_steps=0, use_tpu=False,
+          optimizer=optimizer,
+          gradient_accumulation_steps=accumulation_steps)
+      # In order: a replica names its own copies differently.
+      return train_op, [tf.convert_to_tensor(g) for g, _ in grads_and_vars]
+
+    if distribution is None:
+      train_op, grads = replica_step()
+      grads = dict(zip([v.op.name for v in tf.trainable_variables()], grads))
+      session_config = None
+    else:
+      strategy = distribution.strategy
+      with strategy.scope():
+        tf.train.get_or_create_global_step()
+        train_ops, replica_grads = strategy.extended.call_for_each_replica(
+            replica_step)
+        train_op = strategy.group(train_ops)
+        # Every replica holds the same all-reduced gradient; take the
+        # first's (the others are compared below).
+        grads = {v.op.name: strategy.experimental_local_results(g)
+                 for v, g in zip(tf.trainable_variables(), replica_grads)}
+      session_config = distribution.session_config
+    tvars = tf.trainable_variables()
+    step = tf.train.get_global_step()
+    with tf.Session(config=session_config) as session:
+      session.run([tf.global_variables_initializer(),
+                   tf.local_variables_initializer()])
+      if initial_values is None:
+        initial_values = session.run({v.op.name: v for v in tvars})
+      for v in tvars:
+        for component in _components(v):
+          component.load(initial_values[v.op.name], session)
+      start_grads = session.run(grads, {run_index: 0})
+      if distribution is not None:
+        for name, per_replica in start_grads.items():
+          for other in per_replica[1:]:
+            np.testing.assert_array_equal(other, per_replica[0], name)
+        start_grads = {name: g[0] for name, g in start_grads.items()}
+      for _ in range(updates):
+        for k in range(accumulation_steps):
+          session.run(train_op, {run_index: k})
+      final = session.run({v.op.name: v for v in tvars})
+      copies = session.run({v.op.name: _components(v) for v in tvars})
+      final_step = session.run(step)
+  return initial_values, start_grads, final, copies, final_step
+
+
+@pytest.mark.parametrize("optimizer,accumulation_steps",
+                         [("adamw", 1), ("lamb", 2)])
+def test_mirrored_over_two_devices_updates_as_one_device(optimizer,
+                                                         accumulation_steps):
+  """The same global batch: gradients and update equal one device's."""
+  initial, grads, one_device, _, one_step = _train(
+      1, optimizer, accumulation_steps, updates=2)
+  _, mirrored_grads, mirrored, copies, mirrored_step = _train(
+      2, optimizer, accumulation_steps, updates=2, initial_values=initial)
+  assert one_step == mirrored_step == 2
+  assert set(mirrored_grads) == set(grads)
+  largest = max(np.abs(grad).max() for grad in grads.values())
+  assert largest > 1.0  # Clipping takes part.
+  for name, grad in grads.items():
+    # The mean of the replicas' gradients is the global batch's, to float
+    # rounding (the key bias's true gradient is 0: its values are rounding
+    # noise, hence a tolerance relative to the largest gradient).
+    np.testing.assert_allclose(mirrored_grads[name], grad, rtol=1e-4,
+                               atol=1e-6 * largest, err_msg=name)
+  for name in initial:
+    # Each replica updated its own copy, and the copies stayed equal.
+    assert len(copies[name]) == 2
+    np.testing.assert_array_equal(copies[name][1], copies[name][0], name)
+    if name.endswith("attention_1/self/key/bias"):
+      # Its true gradient is 0; Adam turns rounding noise into a step.
+      continue
+    update = one_device[name] - initial[name]
+    assert np.abs(update).max() > 1e-4, name
+    np.testing.assert_allclose(mirrored[name] - initial[name], update,
+                               rtol=0, atol=1e-3 * np.abs(update).max(),
+                               err_msg=name)
+
+
+def test_mirrored_pretraining_splits_the_global_batch(data, tmp_path):
+  """run_pretraining --strategy=mirrored --num_devices=2: each replica reads
+  half of --train_batch_size; the checkpoint keeps the released names."""
+  directory, path = data
+  seen_batches = []
+  builder = pretraining.input_fn_builder
+
+  def recording_builder(*args, **kwargs):
+    input_fn = builder(*args, **kwargs)
+
+    def recorded(params):
+      seen_batches.append(input_pipeline.batch_size_of(params))
+      return input_fn(params)
+    return recorded
+
+  out = str(tmp_path / "mirrored")
+  pretraining.input_fn_builder = recording_builder
+  try:
+    result = run_pretraining.run(run_pretraining_test.options_for(
+        directory, path, out, do_train=True, do_eval=True,
+        num_train_steps=10, save_checkpoints_steps=10, strategy="mirrored",
+        num_devices=2,
+        gradient_accumulation_steps=2, precision="bf16"))
+  finally:
+    pretraining.input_fn_builder = builder
+  # Training made per-replica batches of 16 / 2; evaluation one of 16.
+  assert seen_batches == [8, 16]
+  assert result["global_step"] == 10
+  names = dict(tf.train.list_variables(os.path.join(out, "model.ckpt-10")))
+  assert names["bert/embeddings/word_embeddings"] == [
+      run_pretraining_test.VOCAB, 16]
+  assert "global_step" in names
+  assert not [name for name in names if "replica" in name or
+              "accumulat" in name]
+
+
+def test_input_shards_are_disjoint_and_cover_the_records(tmp_path):
+  path = str(tmp_path / "records.tfrecord")
+  with tf.io.TFRecordWriter(path) as writer:
+    for i in range(10):
+      writer.write(b"%d" % i)
+  seen = []
+  for index in range(3):
+    with tf.Graph().as_default(), tf.Session() as session:
+      dataset = input_pipeline.shard(tf.data.TFRecordDataset(path),
+                                     {input_pipeline.INPUT_SHARD: (index, 3)})
+      records = tf.data.make_one_shot_iterator(dataset.batch(100)).get_next()
+      seen.append(sorted(int(r) for r in session.run(records)))
+  assert seen == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+  assert input_pipeline.shard("dataset", {}) == "dataset"
+  assert input_pipeline.batch_size_of({"batch_size": 8}) == 8
+  assert input_pipeline.batch_size_of(
+      {"batch_size": 8, input_pipeline.REPLICA_BATCH_SIZE: 2}) == 2
+
+
+# --- Bad input: one clear line each. ----------------------------------------
+
+GOOD_TF_CONFIG = {"cluster": {"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]},
+                  "task": {"type": "worker", "index": 1}}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("{cluster: 1", "TF_CONFIG is not valid JSON"),
+    ('{"cluster": {"worker": ["a:1"]}}', 'needs a "cluster" and a "task"'),
+    ('{"cluster": {"worker": ["a:1"], "ps": ["b:2"]}, "task": '
+     '{"type": "worker", "index": 0}}', "job\\(s\\) ps"),
+    ('{"cluster": {"worker": ["a"]}, "task": {"type": "worker", "index": 0}}',
+     "has 'a'; expected \"host:port\""),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", '
+     '"index": 1}}', "task index 1 is not one of the cluster's 1 worker"),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief", '
+     '"index": 0}}', "task type 'chief' is not a job"),
+    ('{"cluster": {"worker": ["a:1", "a:1"]}, "task": {"type": "worker", '
+     '"index": 0}}', "lists a:1 twice"),
+])
+def test_malformed_tf_config_is_named(text, message):
+  with pytest.raises(ValueError, match=message):
+    runtime.read_tf_config(text)
+
+
+def test_tf_config_is_read_and_the_chief_known():
+  cluster, task_type, index = runtime.read_tf_config(
+      json.dumps(GOOD_TF_CONFIG))
+  assert cluster == GOOD_TF_CONFIG["cluster"]
+  assert (task_type, index) == ("worker", 1)
+  assert runtime.read_tf_config("") is None
+  worker = runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                None, cluster, "worker", 1)
+  assert not worker.is_chief
+  assert worker.peers() == [("worker 0", "127.0.0.1:2222")]
+  assert runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                              None, cluster, "worker", 0).is_chief
+  with_chief = {"chief": ["h:1"], "worker": ["h:2"]}
+  assert not runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                  None, with_chief, "worker", 0).is_chief
+
+
+def _options(**overrides):
+  return run_pretraining.default_options(**overrides)
+
+
+@pytest.mark.parametrize("overrides,tf_config,gpus,message", [
+    (dict(strategy="multi_worker_mirrored"), None, 0,
+     "--strategy=multi_worker_mirrored needs the TF_CONFIG environment"),
+    (dict(strategy="mirrored", num_devices=4), None, 2,
+     "--num_devices=4 but this machine has 2 GPU"),
+    (dict(strategy="multi_worker_mirrored", num_devices=4), GOOD_TF_CONFIG,
+     2, "--num_devices=4 but this machine has 2 GPU"),
+    (dict(strategy="mirrored", use_tpu=True), None, 0,
+     "--use_tpu with --strategy=mirrored"),
+    (dict(strategy="mirrored", num_devices=2), GOOD_TF_CONFIG, 0,
+     "TF_CONFIG is set .* --strategy=mirrored trains on this machine only"),
+    (dict(num_devices=2), None, 0, "--num_devices=2 needs --strategy"),
+    (dict(strategy="mirrored", num_devices=0), None, 0,
+     "--num_devices=0 must be > 0"),
+    (dict(strategy="mirrored", num_devices=3), None, 0,
+     "--train_batch_size=16 is the global batch and must split evenly "
+     "across the 3 replicas"),
+    (dict(strategy="multi_worker_mirrored", num_devices=2), GOOD_TF_CONFIG,
+     0, "without GPUs multi_worker_mirrored runs one replica per worker"),
+])
+def test_bad_distribution_flags_are_named(monkeypatch, overrides, tf_config,
+                                          gpus, message):
+  monkeypatch.setattr(runtime, "_gpu_count", lambda: gpus)
+  if tf_config is None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+  else:
+    monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+  with pytest.raises(ValueError, match=message):
+    runtime.distribution_from_options(_options(**overrides), 16)
+
+
+@pytest.mark.parametrize("module", [run_pretraining, run_classifier,
+                                    run_squad_v1, run_squad_v2, run_race,
+                                    benchmark],
+                         ids=lambda m: m.__name__.split(".")[-1])
+def test_every_training_command_has_the_distribution_flags(module):
+  defaults = module.FLAG_DEFAULTS
+  assert defaults["strategy"] == "none"
+  assert defaults["num_devices"] is None
+  assert defaults["worker_timeout_secs"] == 600
+
+
+def test_benchmark_batch_must_split_across_replicas(tmp_path):
+  """(The benchmark's mirrored timing is in benchmark_test.)"""
+  config_file = run_pretraining_test.tiny_config_file(str(tmp_path))
+  with pytest.raises(ValueError, match="--batch_size=5 is the global batch"):
+    benchmark.run(benchmark.default_options(
+        albert_config_file=config_file, max_seq_length=16, batch_size=5,
+        max_predictions_per_seq=3, strategy="mirrored", num_devices=2))
+  with pytest.raises(ValueError, match="the benchmark times one machine"):
+    benchmark.run(benchmark.default_options(
+        albert_config_file=config_file, max_seq_length=16,
+        max_predictions_per_seq=3, strategy="multi_worker_mirrored"))
+
+
+# --- Two workers on this machine. -------------------------------------------
+
+# Seconds a whole two-worker run may take before the test kills it.
+RUN_TIMEOUT = 240
+
+
+def _free_ports(count):
+  sockets = [socket.socket() for _ in range(count)]
+  try:
+    for s in sockets:
+      s.bind(("127.0.0.1", 0))
+    return [s.getsockname()[1] for s in sockets]
+  finally:
+    for s in sockets:
+      s.close()
+
+
+def _env(tf_config):
+  env = dict(os.environ, TF_CONFIG=json.dumps(tf_config),
+             TF_CPP_MIN_LOG_LEVEL="2")
+  env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+  return env
+
+
+def _run_workers(args, num_workers=2, started=None):
+  """Runs `python -m albert.run_pretraining args` as a cluster of workers on
+  127.0.0.1; returns [(returncode, output)] and the seconds taken.
+
+  Every worker is killed at RUN_TIMEOUT; none outlives the call.
+  """
+  started = num_workers if started is None else started
+  addresses = ["127.0.0.1:%d" % port for port in _free_ports(num_workers)]
+  processes = []
+  begin = time.time()
+  try:
+    for index in range(started):
+      tf_config = {"cluster": {"worker": addresses},
+                   "task": {"type": "worker", "index": index}}
+      processes.append(subprocess.Popen(
+          [sys.executable, "-m", "albert.run_pretraining"] + args,
+          env=_env(tf_config), cwd=ROOT, stdout=subprocess.PIPE,
+          stderr=subprocess.STDOUT, text=True))
+    outputs = []
+    for process in processes:
+      output, _ = process.communicate(
+          timeout=max(1, RUN_TIMEOUT - (time.time() - begin)))
+      outputs.append((process.returncode, output))
+    return outputs, time.time() - begin, addresses
+  finally:
+    for process in processes:
+      if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _worker_args(directory, path, out, steps, **extra):
+  args = dict(
+      albert_config_file=run_pretraining_test.tiny_config_file(directory),
+      input_file=path, output_dir=out, max_seq_length=run_pretraining_test.SEQ,
+      max_predictions_per_seq=run_pretraining_test.PRED, train_batch_size=16,
+      eval_batch_size=16, learning_rate=5e-3, num_train_steps=steps,
+      num_warmup_steps=5, save_checkpoints_steps=10, iterations_per_loop=10,
+      max_eval_steps=4, strategy="multi_worker_mirrored",
+      worker_timeout_secs=60, do_train=True, random_seed=1)
+  args.update(extra)
+  return ["--%s=%s" % item for item in sorted(args.items())]
+
+
+def test_two_workers_train_a_checkpoint_that_evaluates_and_resume(data,
+                                                                  tmp_path):
+  directory, path = data
+  out = str(tmp_path / "cluster")
+  outputs, _, _ = _run_workers(_worker_args(directory, path, out, 10))
+  for returncode, output in outputs:
+    assert returncode == 0, output[-3000:]
+  assert "2 replicas (multi_worker_mirrored: 2 workers x 1 CPU; this is " \
+         "worker 0)" in outputs[0][1]
+  # The chief writes the checkpoints, under the released names; worker 1
+  # keeps its copies apart.
+  assert tf.train.latest_checkpoint(out).endswith("model.ckpt-10")
+  names = dict(tf.train.list_variables(os.path.join(out, "model.ckpt-10")))
+  assert "bert/encoder/transformer/group_0/inner_group_0/attention_1/self/" \
+         "query/kernel" in names
+  assert os.path.isdir(os.path.join(out, "tmp_worker_1"))
+
+  # Both workers restart and resume from step 10; the chief then evaluates.
+  outputs, _, _ = _run_workers(_worker_args(directory, path, out, 20,
+                                            do_eval=True))
+  for returncode, output in outputs:
+    assert returncode == 0, output[-3000:]
+    assert "Restoring parameters from %s" % os.path.join(
+        out, "model.ckpt-10") in output
+  assert "worker 1 done; the chief evaluates" in outputs[1][1]
+  with open(os.path.join(out, "eval_results.txt")) as f:
+    results = dict(line.strip().split(" = ") for line in f if " = " in line)
+  assert int(results["global_step"]) == 20
+  assert 0.0 <= float(results["masked_lm_accuracy"]) <= 1.0
+  assert float(results["masked_lm_loss"]) < 3.7  # below ln(40): it learned
+
+
+def test_a_worker_without_its_peer_fails_in_bounded_time(data, tmp_path):
+  directory, path = data
+  outputs, seconds, addresses = _run_workers(
+      _worker_args(directory, path, str(tmp_path / "alone"), 10,
+                   worker_timeout_secs=3), started=1)
+  returncode, output = outputs[0]
+  assert returncode != 0
+  assert ("run_pretraining: error: worker 0 could not reach worker 1 at %s "
+          "within --worker_timeout_secs=3" % addresses[1]) in output
+  assert "Traceback" not in output
+  assert seconds < 60
+
+
+def test_a_non_chief_that_cannot_see_the_chiefs_checkpoint_stops(tmp_path):
+  """Resuming on machines that do not share output_dir would start worker 1
+  from fresh weights while the chief resumes."""
+  out = str(tmp_path / "model")
+  cluster, _, _ = runtime.read_tf_config(json.dumps(GOOD_TF_CONFIG))
+  worker = runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                None, cluster, "worker", 1)
+  own = runtime.worker_checkpoint_dir(out, worker)
+  os.makedirs(own)
+  with tf.Graph().as_default():
+    tf.train.get_or_create_global_step()
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      tf.train.Saver().save(session, os.path.join(own, "model.ckpt"),
+                            global_step=10)
+  with pytest.raises(ValueError, match="output_dir must be storage they all "
+                                       "share"):
+    runtime.check_worker_can_resume(out, worker)
+  runtime.check_worker_can_resume(out, runtime.Distribution(
+      "multi_worker_mirrored", None, 2, 1, "CPU", None, cluster, "worker", 0))
+
+
+def test_peer_watch_ends_a_process_whose_peer_never_comes(tmp_path):
+  watch = os.path.join(ROOT, "albert", "peer_watch.py")
+  port, free = _free_ports(2)
+  listener = socket.socket()
+  listener.bind(("127.0.0.1", port))
+  listener.listen()
+  stand_in = subprocess.Popen([sys.executable, "-c",
+                               "import time; time.sleep(120)"])
+  try:
+    # Every peer answers: the watch leaves, the process lives on.
+    done = subprocess.run(
+        [sys.executable, watch, str(stand_in.pid), "5", "prog", "worker 0",
+         "worker 1=127.0.0.1:%d" % port], capture_output=True, text=True,
+        timeout=60)
+    assert done.returncode == 0 and not done.stderr
+    assert stand_in.poll() is None
+    # One never answers: one line naming it, and the process is ended.
+    done = subprocess.run(
+        [sys.executable, watch, str(stand_in.pid), "1", "prog", "worker 0",
+         "worker 1=127.0.0.1:%d" % port, "worker 2=127.0.0.1:%d" % free],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "prog: error: worker 0 could not reach worker 2 at 127.0.0.1:%d "
+        "within --worker_timeout_secs=1: start every task of TF_CONFIG's "
+        "cluster, and check the address and that the port is open between "
+        "the machines" % free)
+    assert stand_in.wait(timeout=30) != 0
+  finally:
+    listener.close()
+    if stand_in.poll() is None:
+      stand_in.kill()
+    stand_in.wait()
