@@ -16,15 +16,19 @@
 
 When a worker of a --strategy=multi_worker_mirrored run starts, TensorFlow
 waits inside C++ (holding Python's lock, so no Python thread can run) until
-every task of TF_CONFIG's cluster has registered, for as long as it takes.
+every task of TF_CONFIG's cluster has registered, for as long as it takes;
+and when a peer dies during training, the survivors' sessions fail and are
+re-created from the last checkpoint over and over, for ever.
 `runtime.distribution_from_options` therefore starts this file as a small
 separate process (it imports nothing but the standard library):
 
   python peer_watch.py PID TIMEOUT_SECS PROGRAM TASK NAME=HOST:PORT ...
 
-It connects to every peer's port until each has answered once, then exits
-quietly. If TIMEOUT_SECS pass first, it prints one line naming the address
-it could not reach and terminates process PID. It also exits when PID does.
+It connects to every peer's port until each has answered once, then keeps
+checking them. If TIMEOUT_SECS pass before a peer first answers, or after
+it last did, it prints one line naming the peer and its address and ends
+process PID. It exits when PID does; PID stops it when training is over
+(peers that finished then close their ports, as they should).
 """
 
 import os
@@ -34,7 +38,7 @@ import sys
 import time
 
 # How often peers are tried, in seconds.
-POLL_SECS = 0.5
+POLL_SECS = 1.0
 
 
 def answers(address):
@@ -58,45 +62,54 @@ def alive(pid):
 
 
 def watch(pid, timeout_secs, program, task, peers):
-  """Returns when every peer answered or `pid` ended; else ends `pid`.
+  """Watches the peers while `pid` lives; ends `pid` when one is missing.
 
   Args:
     pid: the training process.
-    timeout_secs: how long to wait for the peers.
+    timeout_secs: how long a peer may not answer.
     program: the command's name, for the error line.
     task: this task's name ("worker 0").
     peers: [(name, "host:port")].
 
   Returns:
-    0 when all peers answered (or pid ended), 1 when pid was ended.
+    0 when `pid` ended by itself, 1 when this ended it.
   """
-  deadline = time.time() + timeout_secs
-  waiting = list(peers)
-  while waiting:
-    if not alive(pid):
-      return 0
-    waiting = [(name, address) for name, address in waiting
-               if not answers(address)]
-    if waiting and time.time() > deadline:
-      name, address = waiting[0]
-      sys.stderr.write(
-          "%s: error: %s could not reach %s at %s within "
-          "--worker_timeout_secs=%g: start every task of TF_CONFIG's "
-          "cluster, and check the address and that the port is open "
-          "between the machines\n" % (program, task, name, address,
-                                      timeout_secs))
-      sys.stderr.flush()
-      os.kill(pid, signal.SIGTERM)
-      # TensorFlow may hold off SIGTERM's default action only through a
-      # handler, and a handler cannot run while it waits; make sure.
-      for _ in range(50):
-        if not alive(pid):
-          return 1
-        time.sleep(0.1)
-      os.kill(pid, signal.SIGKILL)
-      return 1
+  started = time.time()
+  last_answer = {peer: None for peer in peers}
+  while alive(pid):
+    now = time.time()
+    for peer in peers:
+      if answers(peer[1]):
+        last_answer[peer] = now
+      elif now - (last_answer[peer] or started) > timeout_secs:
+        name, address = peer
+        if last_answer[peer] is None:
+          problem = "could not reach %s at %s within" % (name, address)
+        else:
+          problem = ("lost %s at %s: it has not answered for" %
+                     (name, address))
+        _end(pid, "%s: error: %s %s --worker_timeout_secs=%g: %s\n" % (
+            program, task, problem, timeout_secs,
+            "start every task of TF_CONFIG's cluster, and check the address "
+            "and that the port is open between the machines"
+            if last_answer[peer] is None else
+            "restart every worker with the same command; training resumes "
+            "from the last checkpoint"))
+        return 1
     time.sleep(POLL_SECS)
   return 0
+
+
+def _end(pid, message):
+  sys.stderr.write(message)
+  sys.stderr.flush()
+  os.kill(pid, signal.SIGTERM)
+  # TensorFlow blocks SIGTERM's default action while it waits; make sure.
+  for _ in range(30):
+    if not alive(pid):
+      return
+    time.sleep(0.1)
+  os.kill(pid, signal.SIGKILL)
 
 
 def main(argv):

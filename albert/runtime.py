@@ -428,6 +428,15 @@ class Distribution(object):
     self.task_type = task_type
     self.task_index = task_index
     self.worker_timeout_secs = worker_timeout_secs
+    # The albert/peer_watch.py process of a multi-worker run.
+    self.peer_watch = None
+
+  def stop_peer_watch(self):
+    """Training is over: peers that finished may close their ports."""
+    if self.peer_watch is not None:
+      self.peer_watch.kill()
+      self.peer_watch.wait()
+      self.peer_watch = None
 
   @property
   def multi_worker(self):
@@ -616,9 +625,10 @@ def distribution_from_options(f, train_batch_size=None,
       devices = ["/cpu:%d" % i for i in range(count)]
       session_config = tf.ConfigProto(device_count={"CPU": count},
                                       allow_soft_placement=True)
-    distribution = Distribution(
-        kind, tf.distribute.MirroredStrategy(devices), count, count,
-        "GPU" if gpus else "CPU", session_config)
+    distribution = Distribution(kind, None, count, count,
+                                "GPU" if gpus else "CPU", session_config)
+    _check_batch_splits(distribution, train_batch_size, batch_flag)
+    distribution.strategy = tf.distribute.MirroredStrategy(devices)
   else:
     if tf_config is None:
       raise ValueError(
@@ -639,26 +649,33 @@ def distribution_from_options(f, train_batch_size=None,
             "replica per worker (virtual CPU devices are for "
             "--strategy=mirrored)" % num_devices)
       count = 1
-    _check_port_free(cluster[task_type][task_index],
-                     "%s %d" % (task_type, task_index))
+    num_workers = sum(len(addresses) for addresses in cluster.values())
+    distribution = Distribution(
+        kind, None, count * num_workers, count, "GPU" if gpus else "CPU",
+        tf.ConfigProto(allow_soft_placement=True), cluster=cluster,
+        task_type=task_type, task_index=task_index,
+        worker_timeout_secs=getattr(f, "worker_timeout_secs", 600))
+    _check_batch_splits(distribution, train_batch_size, batch_flag)
+    _check_port_free(distribution.address, distribution.task_name)
     # The strategy starts this worker's server and waits, inside
     # TensorFlow and for as long as it takes, until every task of the
-    # cluster has registered; the watch bounds that wait.
-    start_peer_watch(_peers(cluster, task_type, task_index),
-                     getattr(f, "worker_timeout_secs", 600),
-                     "%s %d" % (task_type, task_index))
+    # cluster has registered; the watch bounds that wait (and, later, how
+    # long a lost peer goes unnoticed).
+    distribution.peer_watch = start_peer_watch(
+        distribution.peers(), distribution.worker_timeout_secs,
+        distribution.task_name)
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         tf.train.ClusterSpec(cluster), task_type=task_type,
         task_id=task_index, num_accelerators={"GPU": count} if gpus else None,
         rpc_layer="grpc")
-    strategy = tf.distribute.experimental.MultiWorkerMirroredStrategy(
-        cluster_resolver=resolver)
-    num_workers = sum(len(addresses) for addresses in cluster.values())
-    distribution = Distribution(
-        kind, strategy, count * num_workers, count,
-        "GPU" if gpus else "CPU", tf.ConfigProto(allow_soft_placement=True),
-        cluster=cluster, task_type=task_type, task_index=task_index,
-        worker_timeout_secs=getattr(f, "worker_timeout_secs", 600))
+    distribution.strategy = (
+        tf.distribute.experimental.MultiWorkerMirroredStrategy(
+            cluster_resolver=resolver))
+  return distribution
+
+
+def _check_batch_splits(distribution, train_batch_size, batch_flag):
+  """Fails when the global batch does not split evenly across replicas."""
   if train_batch_size is not None and (
       train_batch_size % distribution.num_replicas):
     raise ValueError(
@@ -666,7 +683,6 @@ def distribution_from_options(f, train_batch_size=None,
         "%s; use a multiple of %d" %
         (batch_flag, train_batch_size, distribution.describe(),
          distribution.num_replicas))
-  return distribution
 
 
 def _check_port_free(address, task_name):
@@ -687,9 +703,11 @@ def start_peer_watch(peers, timeout_secs, task_name):
   """Starts albert/peer_watch.py, which bounds the wait for the peers.
 
   TensorFlow waits for the cluster inside C++ without releasing Python's
-  lock, so the watch is a separate process (standard library only): it
-  exits once every peer answered, or prints the address it could not reach
-  and ends this process after `timeout_secs`.
+  lock, and re-creates its session for ever when a peer dies, so the watch
+  is a separate process (standard library only): when a peer does not
+  answer for `timeout_secs` (at start-up, or after it last did), it prints
+  the peer's address and ends this process. Stop it when training is over
+  (`Distribution.stop_peer_watch`).
 
   Args:
     peers: [(task name, host:port)].
@@ -784,13 +802,16 @@ class DistributedEstimator(object):
       self._trainer.train(replica_input_fn, max_steps=max_steps, hooks=hooks)
       return self
     check_worker_can_resume(self._trainer.model_dir, distribution)
-    tf.estimator.train_and_evaluate(
-        self._trainer,
-        tf.estimator.TrainSpec(replica_input_fn, max_steps=max_steps,
-                               hooks=hooks or []),
-        # Not run: the cluster has no evaluator task; the chief evaluates
-        # the checkpoints afterwards, on one device.
-        tf.estimator.EvalSpec(replica_input_fn, steps=1))
+    try:
+      tf.estimator.train_and_evaluate(
+          self._trainer,
+          tf.estimator.TrainSpec(replica_input_fn, max_steps=max_steps,
+                                 hooks=hooks or []),
+          # Not run: the cluster has no evaluator task; the chief evaluates
+          # the checkpoints afterwards, on one device.
+          tf.estimator.EvalSpec(replica_input_fn, steps=1))
+    finally:
+      distribution.stop_peer_watch()
     return self
 
 

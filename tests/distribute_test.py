@@ -123,9 +123,8 @@ def _train(num_devices, optimizer, accumulation_steps, updates,
                    tf.local_variables_initializer()])
       if initial_values is None:
         initial_values = session.run({v.op.name: v for v in tvars})
-      for v in tvars:
-        for component in _components(v):
-          component.load(initial_values[v.op.name], session)
+      session.run([component.assign(initial_values[v.op.name])
+                   for v in tvars for component in _components(v)])
       start_grads = session.run(grads, {run_index: 0})
       if distribution is not None:
         for name, per_replica in start_grads.items():
@@ -294,6 +293,11 @@ def _options(**overrides):
      "across the 3 replicas"),
     (dict(strategy="multi_worker_mirrored", num_devices=2), GOOD_TF_CONFIG,
      0, "without GPUs multi_worker_mirrored runs one replica per worker"),
+    (dict(strategy="multi_worker_mirrored"),
+     {"cluster": {"worker": ["h:1", "h:2", "h:3"]},
+      "task": {"type": "worker", "index": 0}}, 0,
+     "--train_batch_size=16 is the global batch and must split evenly "
+     "across the 3 replicas \\(multi_worker_mirrored: 3 workers x 1 CPU"),
 ])
 def test_bad_distribution_flags_are_named(monkeypatch, overrides, tf_config,
                                           gpus, message):
@@ -465,36 +469,69 @@ def test_a_non_chief_that_cannot_see_the_chiefs_checkpoint_stops(tmp_path):
       "multi_worker_mirrored", None, 2, 1, "CPU", None, cluster, "worker", 0))
 
 
-def test_peer_watch_ends_a_process_whose_peer_never_comes(tmp_path):
-  watch = os.path.join(ROOT, "albert", "peer_watch.py")
-  port, free = _free_ports(2)
-  listener = socket.socket()
-  listener.bind(("127.0.0.1", port))
-  listener.listen()
-  stand_in = subprocess.Popen([sys.executable, "-c",
-                               "import time; time.sleep(120)"])
+def _stand_in():
+  """A process for the watch to end (it would run for two minutes)."""
+  return subprocess.Popen([sys.executable, "-c",
+                           "import time; time.sleep(120)"])
+
+
+def _watch(pid, timeout_secs, *peers):
+  return subprocess.Popen(
+      [sys.executable, os.path.join(ROOT, "albert", "peer_watch.py"),
+       str(pid), str(timeout_secs), "prog", "worker 0"] +
+      ["%s=%s" % peer for peer in peers], stderr=subprocess.PIPE, text=True)
+
+
+def test_peer_watch_ends_a_process_whose_peer_never_comes():
+  (free,) = _free_ports(1)
+  stand_in = _stand_in()
   try:
-    # Every peer answers: the watch leaves, the process lives on.
-    done = subprocess.run(
-        [sys.executable, watch, str(stand_in.pid), "5", "prog", "worker 0",
-         "worker 1=127.0.0.1:%d" % port], capture_output=True, text=True,
-        timeout=60)
-    assert done.returncode == 0 and not done.stderr
-    assert stand_in.poll() is None
-    # One never answers: one line naming it, and the process is ended.
-    done = subprocess.run(
-        [sys.executable, watch, str(stand_in.pid), "1", "prog", "worker 0",
-         "worker 1=127.0.0.1:%d" % port, "worker 2=127.0.0.1:%d" % free],
-        capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1
-    assert done.stderr.strip() == (
-        "prog: error: worker 0 could not reach worker 2 at 127.0.0.1:%d "
+    watch = _watch(stand_in.pid, 1, ("worker 1", "127.0.0.1:%d" % free))
+    _, stderr = watch.communicate(timeout=60)
+    assert watch.returncode == 1
+    assert stderr.strip() == (
+        "prog: error: worker 0 could not reach worker 1 at 127.0.0.1:%d "
         "within --worker_timeout_secs=1: start every task of TF_CONFIG's "
         "cluster, and check the address and that the port is open between "
         "the machines" % free)
     assert stand_in.wait(timeout=30) != 0
   finally:
-    listener.close()
-    if stand_in.poll() is None:
-      stand_in.kill()
+    stand_in.kill()
     stand_in.wait()
+
+
+def test_peer_watch_ends_a_process_whose_peer_is_lost():
+  listener = socket.socket()
+  listener.bind(("127.0.0.1", 0))
+  listener.listen()
+  address = "127.0.0.1:%d" % listener.getsockname()[1]
+  stand_in = _stand_in()
+  watch = None
+  try:
+    watch = _watch(stand_in.pid, 2, ("worker 1", address))
+    listener.settimeout(60)
+    listener.accept()[0].close()  # The watch has seen the peer.
+    listener.close()  # The peer dies.
+    _, stderr = watch.communicate(timeout=60)
+    assert watch.returncode == 1
+    assert stderr.strip() == (
+        "prog: error: worker 0 lost worker 1 at %s: it has not answered for "
+        "--worker_timeout_secs=2: restart every worker with the same "
+        "command; training resumes from the last checkpoint" % address)
+    assert stand_in.wait(timeout=30) != 0
+  finally:
+    listener.close()
+    stand_in.kill()
+    stand_in.wait()
+    if watch is not None and watch.poll() is None:
+      watch.kill()
+
+
+def test_peer_watch_leaves_with_its_process():
+  stand_in = _stand_in()
+  (free,) = _free_ports(1)
+  watch = _watch(stand_in.pid, 600, ("worker 1", "127.0.0.1:%d" % free))
+  stand_in.kill()
+  stand_in.wait()
+  _, stderr = watch.communicate(timeout=60)
+  assert watch.returncode == 0 and not stderr
