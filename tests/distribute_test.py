@@ -194,8 +194,7 @@ def test_mirrored_pretraining_splits_the_global_batch(data, tmp_path):
     result = run_pretraining.run(run_pretraining_test.options_for(
         directory, path, out, do_train=True, do_eval=True,
         num_train_steps=10, save_checkpoints_steps=10, strategy="mirrored",
-        num_devices=2,
-        gradient_accumulation_steps=2, precision="bf16"))
+        num_devices=2))
   finally:
     pretraining.input_fn_builder = builder
   # Training made per-replica batches of 16 / 2; evaluation one of 16.
@@ -535,3 +534,22 @@ def test_peer_watch_leaves_with_its_process():
   stand_in.wait()
   _, stderr = watch.communicate(timeout=60)
   assert watch.returncode == 0 and not stderr
+
+
+def test_command_line_names_a_malformed_tf_config(tmp_path):
+  env = dict(_env({}), TF_CONFIG='{"cluster": {"worker": ["h1:2222"]}, '
+                                 '"task": {"type": "worker", "index": 3}}')
+  env.pop("ALBERT_TRACEBACK", None)
+  proc = subprocess.run(
+      [sys.executable, "-m", "albert.run_classifier", "--task_name=SST-2",
+       "--data_dir=%s" % tmp_path, "--output_dir=%s" % (tmp_path / "out"),
+       "--albert_config_file=%s" % run_pretraining_test.tiny_config_file(
+           str(tmp_path)), "--spm_model_file=%s" % (tmp_path / "none.model"),
+       "--do_train", "--strategy=multi_worker_mirrored"],
+      env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 1
+  assert "Traceback" not in proc.stderr
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "run_classifier: error: TF_CONFIG's task index 3 is not one of the "
+      "cluster's 1 worker task(s) (0-based)")
+  assert not (tmp_path / "out").exists()

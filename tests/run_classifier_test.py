@@ -333,12 +333,13 @@ def test_feature_cache_is_reused_and_invalidated(sst2_run, pretrained, glue):
 
 
 def test_stsb_regression_learns(pretrained, glue, tmp_path):
+  """(Also with --use_xla: the XLA-compiled steps learn.)"""
   data_dir, _ = glue
   out = str(tmp_path / "stsb")
   summary = run_classifier.run(options_for(
       pretrained, data_dir, out, task_name="STS-B", do_train=True,
       do_eval=True, do_predict=True, train_step=150,
-      save_checkpoints_steps=150, learning_rate=1e-3))
+      save_checkpoints_steps=150, learning_rate=1e-3, use_xla=True))
   best = summary["best"]
   assert sorted(summary["eval_history"]) == [0, 150]
   assert best["global_step"] == 150
@@ -498,15 +499,19 @@ def test_bad_inputs_fail_clearly_before_writing(pretrained, glue, tmp_path):
   fails(r"unknown option.*no_such_flag", no_such_flag=1)
 
 
-def test_bf16_xla_accumulated_fine_tuning_learns(pretrained, glue, tmp_path):
-  """--precision, --use_xla and --gradient_accumulation_steps go through
-  the shared driver: steps count updates of 8 x 2 examples."""
+def test_bf16_accumulated_mirrored_fine_tuning_learns(pretrained, glue,
+                                                     tmp_path):
+  """--precision, --gradient_accumulation_steps and --strategy go through
+  the shared driver: steps count updates of 8 x 2 examples, each batch of 8
+  split over 2 replicas (virtual CPU devices). (--use_xla: the STS-B
+  test.)"""
   data_dir, _ = glue
   out = str(tmp_path / "sst2_bf16")
   summary = run_classifier.run(options_for(
       pretrained, data_dir, out, do_train=True, do_eval=True,
       train_batch_size=8, gradient_accumulation_steps=2, precision="bf16",
-      use_xla=True, train_step=100, save_checkpoints_steps=50))
+      train_step=100, save_checkpoints_steps=50, strategy="mirrored",
+      num_devices=2))
   assert summary["best"]["eval_accuracy"] > 0.9
   assert sorted(summary["eval_history"])[-2:] == [50, 100]
   reader = tf.train.load_checkpoint(os.path.join(out, "model.ckpt-best"))
@@ -515,4 +520,4 @@ def test_bf16_xla_accumulated_fine_tuning_learns(pretrained, glue, tmp_path):
   assert "output_weights" in dtypes and "bert/pooler/dense/kernel" in dtypes
   assert set(dtypes.values()) == {tf.float32, tf.int64}
   assert not [name for name in dtypes if "accumulat" in name or
-              "loss_scale" in name]
+              "loss_scale" in name or "replica" in name]
