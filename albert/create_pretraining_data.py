@@ -94,6 +94,7 @@ from absl import logging
 import tensorflow.compat.v1 as tf
 
 from albert import input_pipeline
+from albert import peer_watch
 from albert import runtime
 from albert import tokenization
 
@@ -916,19 +917,6 @@ def _output_error(path, error, done="no output was written"):
                    (path, reason, done))
 
 
-def _process_alive(pid):
-  """False only if no process with this pid exists on this machine."""
-  if pid <= 0:
-    return True  # Not a pid a writer can have; never treat it as dead.
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except OSError:
-    return True  # It exists, but belongs to someone else.
-  return True
-
-
 def remove_stale_temporary_files(output_files):
   """Removes temporary files of these outputs left by runs that died.
 
@@ -958,7 +946,7 @@ def remove_stale_temporary_files(output_files):
       continue  # check_output_files reports an unusable directory.
     for name in names:
       match = pattern.match(name)
-      if not match or _process_alive(int(match.group(1))):
+      if not match or peer_watch.process_alive(int(match.group(1))):
         continue
       stale = os.path.join(directory, name)
       if not os.path.isfile(stale) or os.path.islink(stale):

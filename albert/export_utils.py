@@ -37,6 +37,7 @@ from absl import logging as absl_logging
 import tensorflow.compat.v1 as tf
 
 from albert import modeling
+from albert import peer_watch
 from albert import runtime
 from albert import tokenization
 
@@ -260,16 +261,6 @@ def leftover_pattern(name):
                     re.escape(name))
 
 
-def process_alive(pid):
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except PermissionError:
-    return True
-  return True
-
-
 def remove_tree(path):
   """Removes a staging tree; a symlink is unlinked, never followed."""
   if is_remote(path):
@@ -321,7 +312,7 @@ def remove_dead_export_leftovers(export_path):
     if not match:
       continue
     pid = int(match.group(2))
-    if pid == os.getpid() or process_alive(pid):
+    if pid == os.getpid() or peer_watch.process_alive(pid):
       continue
     path = os.path.join(parent, entry)
     try:

@@ -51,13 +51,20 @@ def answers(address):
     return False
 
 
-def alive(pid):
+def process_alive(pid):
+  """False only if no process with this pid exists on this machine.
+
+  (Standard library only, like this whole file; the modules that clean up
+  a dead run's leftovers use it too.)
+  """
+  if pid <= 0:
+    return True  # Not a pid a process can have; never treat it as dead.
   try:
     os.kill(pid, 0)
   except ProcessLookupError:
     return False
-  except PermissionError:
-    return True
+  except OSError:
+    return True  # It exists, but belongs to someone else.
   return True
 
 
@@ -76,7 +83,7 @@ def watch(pid, timeout_secs, program, task, peers):
   """
   started = time.time()
   last_answer = {peer: None for peer in peers}
-  while alive(pid):
+  while process_alive(pid):
     now = time.time()
     for peer in peers:
       if answers(peer[1]):
@@ -106,7 +113,7 @@ def _end(pid, message):
   os.kill(pid, signal.SIGTERM)
   # TensorFlow blocks SIGTERM's default action while it waits; make sure.
   for _ in range(30):
-    if not alive(pid):
+    if not process_alive(pid):
       return
     time.sleep(0.1)
   os.kill(pid, signal.SIGKILL)

@@ -42,6 +42,7 @@ import tensorflow.compat.v1 as tf
 
 from albert import input_pipeline
 from albert import modeling
+from albert import peer_watch
 
 
 def define_flags(specs):
@@ -1438,16 +1439,6 @@ _TF_TEMP_DIR = re.compile(r"^.+_temp$")
 _OUR_TEMP = re.compile(r"^\..+\.tmp-(\d+)$")
 
 
-def _process_alive(pid):
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except PermissionError:
-    return True
-  return True
-
-
 def remove_dead_run_leftovers(output_dir):
   """Removes staging files a killed run left in output_dir.
 
@@ -1465,8 +1456,9 @@ def remove_dead_run_leftovers(output_dir):
   for name in sorted(os.listdir(output_dir)):
     path = os.path.join(output_dir, name)
     ours = _OUR_TEMP.match(name)
-    if ours and int(ours.group(1)) != os.getpid() and not _process_alive(
-        int(ours.group(1))) and os.path.isfile(path):
+    writer = int(ours.group(1)) if ours else None
+    if (ours and writer != os.getpid() and
+        not peer_watch.process_alive(writer) and os.path.isfile(path)):
       os.remove(path)
     elif _TF_TEMP_FILE.match(name) and os.path.isfile(path):
       os.remove(path)

@@ -114,8 +114,12 @@ def test_bad_options_are_named(config_file, overrides, message):
                                     run_squad_v1, run_squad_v2, run_race,
                                     benchmark],
                          ids=lambda m: m.__name__.split(".")[-1])
-def test_every_training_command_has_the_performance_flags(module):
+def test_every_training_command_has_the_performance_and_distribution_flags(
+    module):
   defaults = module.FLAG_DEFAULTS
   assert defaults["precision"] == "fp32"
   assert defaults["use_xla"] is False
   assert defaults["gradient_accumulation_steps"] == 1
+  assert defaults["strategy"] == "none"
+  assert defaults["num_devices"] is None
+  assert defaults["worker_timeout_secs"] == 600

@@ -17,13 +17,10 @@ from albert import input_pipeline
 from albert import modeling
 from albert import optimization
 from albert import pretraining
-from albert import run_classifier
 from albert import run_pretraining
-from albert import run_race
-from albert import run_squad_v1
-from albert import run_squad_v2
 from albert import runtime
 
+import gradient_accumulation_test
 import run_pretraining_test
 from run_pretraining_test import data  # pylint: disable=unused-import
 
@@ -31,22 +28,10 @@ tf.disable_v2_behavior()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-CONFIG = modeling.AlbertConfig(
-    vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=2,
-    num_attention_heads=2, intermediate_size=32, hidden_dropout_prob=0.0,
-    attention_probs_dropout_prob=0.0, max_position_embeddings=16,
-    initializer_range=0.3)
-SEQ = 12
-GLOBAL_BATCH = 16
-
-
-def _data(seed=0):
-  rng = np.random.RandomState(seed)
-  input_ids = rng.randint(0, CONFIG.vocab_size, [GLOBAL_BATCH, SEQ])
-  input_mask = (rng.rand(GLOBAL_BATCH, SEQ) < 0.9).astype(np.int32)
-  input_mask[:, 0] = 1
-  labels = rng.randint(0, 3, [GLOBAL_BATCH])
-  return input_ids.astype(np.int32), input_mask, labels.astype(np.int32)
+# The accumulation test's model and data: 32 examples, a classifier loss.
+CONFIG = gradient_accumulation_test.CONFIG
+GLOBAL_BATCH = gradient_accumulation_test.BIG_BATCH
+_data = gradient_accumulation_test._data  # pylint: disable=protected-access
 
 
 def _components(variable):
@@ -307,17 +292,6 @@ def test_bad_distribution_flags_are_named(monkeypatch, overrides, tf_config,
     monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
   with pytest.raises(ValueError, match=message):
     runtime.distribution_from_options(_options(**overrides), 16)
-
-
-@pytest.mark.parametrize("module", [run_pretraining, run_classifier,
-                                    run_squad_v1, run_squad_v2, run_race,
-                                    benchmark],
-                         ids=lambda m: m.__name__.split(".")[-1])
-def test_every_training_command_has_the_distribution_flags(module):
-  defaults = module.FLAG_DEFAULTS
-  assert defaults["strategy"] == "none"
-  assert defaults["num_devices"] is None
-  assert defaults["worker_timeout_secs"] == 600
 
 
 def test_benchmark_batch_must_split_across_replicas(tmp_path):
