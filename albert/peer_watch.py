@@ -26,9 +26,10 @@ separate process (it imports nothing but the standard library):
 
 It connects to every peer's port until each has answered once, then keeps
 checking them. If TIMEOUT_SECS pass before a peer first answers, or after
-it last did, it prints one line naming the peer and its address and ends
-process PID. It exits when PID does; PID stops it when training is over
-(peers that finished then close their ports, as they should).
+it last did, it ends process PID and then prints one line naming the peer
+and its address (last, after whatever TensorFlow logged). It exits when PID
+does; PID stops it when training is over (peers that finished then close
+their ports, as they should).
 """
 
 import os
@@ -108,15 +109,17 @@ def watch(pid, timeout_secs, program, task, peers):
 
 
 def _end(pid, message):
-  sys.stderr.write(message)
-  sys.stderr.flush()
+  """Ends `pid`, then prints `message`: the last line the user sees."""
   os.kill(pid, signal.SIGTERM)
-  # TensorFlow blocks SIGTERM's default action while it waits; make sure.
+  # TensorFlow handles SIGTERM itself and does not stop while it waits.
   for _ in range(30):
     if not process_alive(pid):
-      return
+      break
     time.sleep(0.1)
-  os.kill(pid, signal.SIGKILL)
+  else:
+    os.kill(pid, signal.SIGKILL)
+  sys.stderr.write(message)
+  sys.stderr.flush()
 
 
 def main(argv):

@@ -420,6 +420,52 @@ def test_a_worker_without_its_peer_fails_in_bounded_time(data, tmp_path):
   assert seconds < 60
 
 
+def _read(path):
+  with open(path) as f:
+    return f.read()
+
+
+def test_a_worker_whose_peer_dies_stops_in_bounded_time(data, tmp_path):
+  """TensorFlow alone would re-create the survivor's session for ever."""
+  directory, path = data
+  addresses = ["127.0.0.1:%d" % port for port in _free_ports(2)]
+  args = _worker_args(directory, path, str(tmp_path / "lost"), 100000,
+                      worker_timeout_secs=5, log_every_n_steps=5,
+                      save_checkpoints_steps=1000)
+  logs = [str(tmp_path / ("worker%d.log" % index)) for index in range(2)]
+  processes = []
+  try:
+    for index in range(2):
+      with open(logs[index], "w") as log:
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "albert.run_pretraining"] + args,
+            env=_env({"cluster": {"worker": addresses},
+                      "task": {"type": "worker", "index": index}}),
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+    # The marker: worker 1 has trained 10 steps with worker 0.
+    deadline = time.time() + RUN_TIMEOUT
+    while "step 10/100000" not in _read(logs[1]):
+      assert time.time() < deadline and processes[1].poll() is None, (
+          _read(logs[1])[-3000:])
+      time.sleep(0.2)
+    processes[1].kill()
+    killed = time.time()
+    processes[0].wait(timeout=120)
+    assert processes[0].returncode != 0
+    assert time.time() - killed < 60
+    last_line = _read(logs[0]).strip().splitlines()[-1]
+    assert last_line == (
+        "run_pretraining: error: worker 0 lost worker 1 at %s: it has not "
+        "answered for --worker_timeout_secs=5: restart every worker with the "
+        "same command; training resumes from the last checkpoint" %
+        addresses[1])
+  finally:
+    for process in processes:
+      if process.poll() is None:
+        process.kill()
+      process.wait()
+
+
 def test_a_non_chief_that_cannot_see_the_chiefs_checkpoint_stops(tmp_path):
   """Resuming on machines that do not share output_dir would start worker 1
   from fresh weights while the chief resumes."""
