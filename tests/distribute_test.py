@@ -14,7 +14,6 @@ import tensorflow.compat.v1 as tf
 
 from albert import benchmark
 from albert import input_pipeline
-from albert import modeling
 from albert import optimization
 from albert import pretraining
 from albert import run_pretraining
@@ -29,7 +28,6 @@ tf.disable_v2_behavior()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The accumulation test's model and data: 32 examples, a classifier loss.
-CONFIG = gradient_accumulation_test.CONFIG
 GLOBAL_BATCH = gradient_accumulation_test.BIG_BATCH
 _data = gradient_accumulation_test._data  # pylint: disable=protected-access
 
@@ -68,14 +66,7 @@ def _train(num_devices, optimizer, accumulation_steps, updates,
       ids = tf.constant(input_ids)[start:start + size]
       mask = tf.constant(input_mask)[start:start + size]
       label = tf.constant(labels)[start:start + size]
-      model = modeling.AlbertModel(CONFIG, True, ids, mask)
-      logits = modeling.dense(model.get_pooled_output(), 3,
-                              initializer=modeling.create_initializer(0.3),
-                              name="classifier")
-      # Scaled so that clipping at global norm 1 takes part.
-      loss = 100.0 * tf.reduce_mean(
-          tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label,
-                                                         logits=logits))
+      loss = gradient_accumulation_test.classifier_loss(ids, mask, label)
       grads_and_vars = optimization.all_reduce_gradients(
           optimization.compute_gradients(loss, tf.trainable_variables()))
       train_op = optimization.create_optimizer(

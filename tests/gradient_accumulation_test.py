@@ -36,6 +36,21 @@ def _data(seed=0):
   return input_ids.astype(np.int32), input_mask, labels.astype(np.int32)
 
 
+def classifier_loss(ids, mask, label):
+  """The tiny model's 3-way classification loss (float32 scalar).
+
+  A mean over the batch, as every fine-tuning loss is; scaled so that the
+  gradient's global norm is well above 1 and clipping takes part.
+  """
+  model = modeling.AlbertModel(CONFIG, True, ids, mask)
+  logits = modeling.dense(model.get_pooled_output(), 3,
+                          initializer=modeling.create_initializer(0.3),
+                          name="classifier")
+  return 100.0 * tf.reduce_mean(
+      tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label,
+                                                     logits=logits))
+
+
 def _train(optimizer, accumulation_steps, updates, initial_values=None):
   """Variables after `updates` updates of the 32-example batch.
 
@@ -47,15 +62,7 @@ def _train(optimizer, accumulation_steps, updates, initial_values=None):
     ids = tf.placeholder(tf.int32, [None, SEQ])
     mask = tf.placeholder(tf.int32, [None, SEQ])
     label = tf.placeholder(tf.int32, [None])
-    model = modeling.AlbertModel(CONFIG, True, ids, mask)
-    logits = modeling.dense(model.get_pooled_output(), 3,
-                            initializer=modeling.create_initializer(0.3),
-                            name="classifier")
-    # A mean over the batch, as every fine-tuning loss is; scaled so that
-    # the gradient's global norm is well above 1 and clipping takes part.
-    loss = 100.0 * tf.reduce_mean(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label,
-                                                       logits=logits))
+    loss = classifier_loss(ids, mask, label)
     train_op = optimization.create_optimizer(
         loss, 1e-2, num_train_steps=10, num_warmup_steps=2, use_tpu=False,
         optimizer=optimizer, gradient_accumulation_steps=accumulation_steps)
