@@ -20,6 +20,8 @@ from albert import run_pretraining
 from albert import runtime
 
 import gradient_accumulation_test
+import hub_fixtures
+import run_classifier_test
 import run_pretraining_test
 from run_pretraining_test import data  # pylint: disable=unused-import
 
@@ -322,9 +324,10 @@ def _env(tf_config):
   return env
 
 
-def _run_workers(args, num_workers=2, started=None):
-  """Runs `python -m albert.run_pretraining args` as a cluster of workers on
-  127.0.0.1; returns [(returncode, output)] and the seconds taken.
+def _run_workers(args, num_workers=2, started=None,
+                 module="albert.run_pretraining"):
+  """Runs `python -m module args` as a cluster of workers on 127.0.0.1;
+  returns [(returncode, output)], the seconds taken and the addresses.
 
   Every worker is killed at RUN_TIMEOUT; none outlives the call.
   """
@@ -337,7 +340,7 @@ def _run_workers(args, num_workers=2, started=None):
       tf_config = {"cluster": {"worker": addresses},
                    "task": {"type": "worker", "index": index}}
       processes.append(subprocess.Popen(
-          [sys.executable, "-m", "albert.run_pretraining"] + args,
+          [sys.executable, "-m", module] + args,
           env=_env(tf_config), cwd=ROOT, stdout=subprocess.PIPE,
           stderr=subprocess.STDOUT, text=True))
     outputs = []
@@ -396,6 +399,36 @@ def test_two_workers_train_a_checkpoint_that_evaluates_and_resume(data,
   assert int(results["global_step"]) == 20
   assert 0.0 <= float(results["masked_lm_accuracy"]) <= 1.0
   assert float(results["masked_lm_loss"]) < 3.7  # below ln(40): it learned
+
+
+def test_two_workers_fine_tune_and_the_chief_evaluates(tmp_path):
+  """run_classifier through the shared driver: both workers write the
+  feature cache and train; the chief alone evaluates."""
+  pretrained = hub_fixtures.make_tiny_albert_dir(str(tmp_path / "albert"),
+                                                 dropout_prob=0.0)
+  run_classifier_test.write_sst2(str(tmp_path / "glue"), num_train=64,
+                                 num_dev=16, num_test=8)
+  out = tmp_path / "sst2"
+  outputs, _, _ = _run_workers([
+      "--task_name=SST-2", "--data_dir=%s" % (tmp_path / "glue"),
+      "--output_dir=%s" % out,
+      "--albert_config_file=%s" % pretrained.config_file,
+      "--spm_model_file=%s" % pretrained.spm_model_file,
+      "--init_checkpoint=%s" % pretrained.init_checkpoint,
+      "--do_train", "--do_eval", "--max_seq_length=24",
+      "--train_batch_size=8", "--train_step=6", "--warmup_step=1",
+      "--save_checkpoints_steps=3", "--iterations_per_loop=3",
+      "--strategy=multi_worker_mirrored", "--worker_timeout_secs=60"],
+                               module="albert.run_classifier")
+  for returncode, output in outputs:
+    assert returncode == 0, output[-3000:]
+  assert ("batch 8, 4 per replica; 2 replicas (multi_worker_mirrored: 2 "
+          "workers x 1 CPU; this is worker 1)") in outputs[1][1]
+  assert "worker 1 done; the chief evaluates" in outputs[1][1]
+  blocks = run_classifier_test.read_blocks(str(out / "eval_results.txt"))
+  # Each checkpoint evaluated once, by the chief: steps 0, 3 and 6.
+  assert [int(block["global_step"]) for block in blocks] == [0, 3, 6]
+  assert (out / "model.ckpt-best.index").exists()
 
 
 def test_a_worker_without_its_peer_fails_in_bounded_time(data, tmp_path):
