@@ -373,8 +373,8 @@ def run(options, task):
   runtime.check_numeric_flags(options)
   runtime.check_performance_flags(options)
   task.check_options(options)
-  distribution = runtime.distribution_from_options(
-      options, options.train_batch_size if modes.train else None)
+  train_batch_size = options.train_batch_size if modes.train else None
+  runtime.check_distribution_flags(options, train_batch_size)
   init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
 
   # 1. Config, init source, vocabulary, data and output dir.
@@ -419,6 +419,8 @@ def run(options, task):
   if modes.train:
     iterations_per_loop = min(iterations_per_loop,
                               options.save_checkpoints_steps)
+  # Last: with several machines this waits for the whole cluster.
+  distribution = runtime.distribution_from_options(options, train_batch_size)
   run_config = runtime.run_config_from_options(
       options, iterations_per_loop=iterations_per_loop,
       distribution=distribution)

@@ -109,8 +109,8 @@ def run(options):
       raise ValueError("--%s is required" % name)
   runtime.check_numeric_flags(options)
   runtime.check_performance_flags(options)
-  distribution = runtime.distribution_from_options(
-      options, options.train_batch_size if options.do_train else None)
+  train_batch_size = options.train_batch_size if options.do_train else None
+  runtime.check_distribution_flags(options, train_batch_size)
   if options.masked_lm_budget:
     raise ValueError(
         "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
@@ -160,6 +160,8 @@ def run(options):
       start_warmup_step=options.start_warmup_step,
       init_from_group0=options.init_from_group0,
       log_every_n_steps=options.log_every_n_steps)
+  # Last: with several machines this waits for the whole cluster.
+  distribution = runtime.distribution_from_options(options, train_batch_size)
   estimator = runtime.make_estimator(
       model_fn,
       runtime.run_config_from_options(options, distribution=distribution),

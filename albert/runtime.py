@@ -571,7 +571,50 @@ def _gpu_count():
 
 def distribution_from_options(f, train_batch_size=None,
                               batch_flag="train_batch_size"):
-  """The `Distribution` --strategy asks for, checked; None for "none".
+  """The `Distribution` --strategy asks for, running; None for "none".
+
+  Checks as `check_distribution_flags` does, then builds the strategy. With
+  several machines that starts this worker's server and waits until every
+  task of the cluster is up (at most --worker_timeout_secs), so commands
+  call this once their own input has been checked.
+
+  Args: as `check_distribution_flags`.
+
+  Raises:
+    ValueError: a flag, TF_CONFIG or the batch does not fit, naming it.
+  """
+  distribution = check_distribution_flags(f, train_batch_size, batch_flag)
+  if distribution is None:
+    return None
+  if not distribution.multi_worker:
+    distribution.strategy = tf.distribute.MirroredStrategy(
+        ["/%s:%d" % (distribution.device_kind.lower(), i)
+         for i in range(distribution.devices_per_worker)])
+    return distribution
+  _check_port_free(distribution.address, distribution.task_name)
+  # The strategy starts this worker's server and waits, inside TensorFlow
+  # and for as long as it takes, until every task of the cluster has
+  # registered; the watch bounds that wait (and, later, how long a lost
+  # peer goes unnoticed).
+  distribution.peer_watch = start_peer_watch(
+      distribution.peers(), distribution.worker_timeout_secs,
+      distribution.task_name)
+  resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+      tf.train.ClusterSpec(distribution.cluster),
+      task_type=distribution.task_type, task_id=distribution.task_index,
+      num_accelerators=({"GPU": distribution.devices_per_worker}
+                        if distribution.device_kind == "GPU" else None),
+      rpc_layer="grpc")
+  distribution.strategy = (
+      tf.distribute.experimental.MultiWorkerMirroredStrategy(
+          cluster_resolver=resolver))
+  return distribution
+
+
+def check_distribution_flags(f, train_batch_size=None,
+                             batch_flag="train_batch_size"):
+  """The `Distribution` --strategy asks for, checked, without its strategy
+  (nothing started yet); None for "none".
 
   Args:
     f: FLAGS or an `options(...)` object (strategy, num_devices,
@@ -614,7 +657,6 @@ def distribution_from_options(f, train_batch_size=None,
       if count > gpus:
         raise ValueError("--num_devices=%d but this machine has %d GPU(s)" %
                          (count, gpus))
-      devices = ["/gpu:%d" % i for i in range(count)]
       session_config = tf.ConfigProto(allow_soft_placement=True)
     else:
       count = num_devices or 1
@@ -623,13 +665,10 @@ def distribution_from_options(f, train_batch_size=None,
             "--num_devices=%d: this machine has no GPU, and virtual CPU "
             "devices (for running the mirrored path anywhere) go up to %d" %
             (count, _MAX_VIRTUAL_CPUS))
-      devices = ["/cpu:%d" % i for i in range(count)]
       session_config = tf.ConfigProto(device_count={"CPU": count},
                                       allow_soft_placement=True)
     distribution = Distribution(kind, None, count, count,
                                 "GPU" if gpus else "CPU", session_config)
-    _check_batch_splits(distribution, train_batch_size, batch_flag)
-    distribution.strategy = tf.distribute.MirroredStrategy(devices)
   else:
     if tf_config is None:
       raise ValueError(
@@ -656,22 +695,7 @@ def distribution_from_options(f, train_batch_size=None,
         tf.ConfigProto(allow_soft_placement=True), cluster=cluster,
         task_type=task_type, task_index=task_index,
         worker_timeout_secs=getattr(f, "worker_timeout_secs", 600))
-    _check_batch_splits(distribution, train_batch_size, batch_flag)
-    _check_port_free(distribution.address, distribution.task_name)
-    # The strategy starts this worker's server and waits, inside
-    # TensorFlow and for as long as it takes, until every task of the
-    # cluster has registered; the watch bounds that wait (and, later, how
-    # long a lost peer goes unnoticed).
-    distribution.peer_watch = start_peer_watch(
-        distribution.peers(), distribution.worker_timeout_secs,
-        distribution.task_name)
-    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-        tf.train.ClusterSpec(cluster), task_type=task_type,
-        task_id=task_index, num_accelerators={"GPU": count} if gpus else None,
-        rpc_layer="grpc")
-    distribution.strategy = (
-        tf.distribute.experimental.MultiWorkerMirroredStrategy(
-            cluster_resolver=resolver))
+  _check_batch_splits(distribution, train_batch_size, batch_flag)
   return distribution
 
 

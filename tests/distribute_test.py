@@ -597,3 +597,21 @@ def test_command_line_names_a_malformed_tf_config(tmp_path):
       "run_classifier: error: TF_CONFIG's task index 3 is not one of the "
       "cluster's 1 worker task(s) (0-based)")
   assert not (tmp_path / "out").exists()
+
+
+def test_a_workers_bad_input_is_named_before_it_waits_for_the_cluster(
+    data, tmp_path):
+  """The cluster (never complete here) is joined only after the command's
+  own checks: a missing input file is named at once."""
+  directory, _ = data
+  started = time.time()
+  outputs, _, _ = _run_workers(
+      _worker_args(directory, str(tmp_path / "missing.tfrecord"),
+                   str(tmp_path / "out"), 10), started=1)
+  returncode, output = outputs[0]
+  assert returncode == 1
+  last_line = output.strip().splitlines()[-1]
+  assert last_line.startswith("run_pretraining: error: ")
+  assert "missing.tfrecord" in last_line
+  assert "could not reach" not in output
+  assert time.time() - started < 60  # --worker_timeout_secs is 60
