@@ -855,13 +855,6 @@ def _file_lines(path):
                     (path, _error_reason(e))) from e
 
 
-def tokenizer_vocab_size(tokenizer):
-  """The number of token ids the tokenizer can produce."""
-  if tokenizer.sp_model is not None:
-    return tokenizer.sp_model.GetPieceSize()
-  return max(tokenizer.vocab.values()) + 1
-
-
 def check_albert_config(albert_config_file, max_seq_length, tokenizer):
   """Raises ValueError if the data would not fit the model's config."""
   from albert import modeling  # Only this check needs the model code.
@@ -871,12 +864,11 @@ def check_albert_config(albert_config_file, max_seq_length, tokenizer):
         "--max_seq_length=%d is larger than max_position_embeddings=%d in "
         "--albert_config_file=%s; the model cannot read sequences that long." %
         (max_seq_length, config.max_position_embeddings, albert_config_file))
-  size = tokenizer_vocab_size(tokenizer)
-  if size != config.vocab_size:
-    raise ValueError(
-        "the tokenizer has %d ids but vocab_size is %d in "
-        "--albert_config_file=%s; use the vocabulary the model was built "
-        "for." % (size, config.vocab_size, albert_config_file))
+  # More ids than rows fails; fewer (a padded table) warns.
+  config.check_num_token_ids(
+      tokenizer.num_token_ids(),
+      "the tokenizer (%s; --albert_config_file=%s)" %
+      (tokenizer.source, albert_config_file))
 
 
 def _is_local(path):

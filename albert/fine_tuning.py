@@ -36,6 +36,7 @@ from __future__ import print_function
 
 import collections
 import hashlib
+import os
 
 import tensorflow.compat.v1 as tf
 
@@ -319,12 +320,52 @@ def load_config(options):
                                     options.max_seq_length)
 
 
-def _check_checkpoints(options, modes):
-  """Fails early when a run without training has nothing to work on.
+def _same_directory(a, b):
+  """True if paths a and b name the same directory."""
+  if "://" in a or "://" in b:
+    return a.rstrip("/") == b.rstrip("/")
+  return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_pretrained_output_dir(options, modes, init_checkpoint):
+  """Fails when output_dir is a pretrained model's directory.
+
+  Its checkpoint would be taken for this task's own training: resumed
+  (with no head to train), skipped as already past num_train_steps, and
+  its model.ckpt-best replaced by a fine-tuned one.
+  """
+  output_dir = options.output_dir
+  if (modes.train and init_checkpoint and
+      _same_directory(os.path.dirname(init_checkpoint) or ".", output_dir)):
+    raise ValueError(
+        "--output_dir=%s is the directory of --init_checkpoint=%s: "
+        "fine-tuning there would mix this run's checkpoints with the one it "
+        "starts from and could replace its model.ckpt-best; choose a new "
+        "--output_dir (a fine-tuning run in it resumes without "
+        "--init_checkpoint)" % (output_dir, init_checkpoint))
+  if not tf.gfile.IsDirectory(output_dir):
+    return
+  best = os.path.join(output_dir, runtime.BEST_CHECKPOINT_NAME)
+  for checkpoint in (best if tf.gfile.Exists(best + ".index") else None,
+                     tf.train.latest_checkpoint(output_dir)):
+    if checkpoint and runtime.is_pretraining_checkpoint(checkpoint):
+      raise ValueError(
+          "--output_dir=%s holds a pretrained model (%s has the masked-LM "
+          "head, no fine-tuned one), not a fine-tuning run to resume or "
+          "predict with; pass it as --init_checkpoint=%s and choose a new "
+          "--output_dir" % (output_dir, checkpoint, checkpoint))
+
+
+def _check_checkpoints(options, modes, init_checkpoint):
+  """Fails early when a run cannot use output_dir's checkpoints.
 
   Returns:
-    True when training resumes from output_dir's latest checkpoint.
+    (resuming, model_checkpoint): resuming is True when training resumes
+    from output_dir's latest checkpoint; model_checkpoint is
+    --init_checkpoint when a run without training predicts or exports
+    with it because output_dir has no checkpoint, else None.
   """
+  _refuse_pretrained_output_dir(options, modes, init_checkpoint)
   latest = tf.train.latest_checkpoint(options.output_dir)
   if modes.train:
     if latest:
@@ -332,18 +373,43 @@ def _check_checkpoints(options, modes):
                       "checkpoints)%s", latest,
                       "; --init_checkpoint is not used"
                       if options.init_checkpoint else "")
-    return bool(latest)
+    return bool(latest), None
   if modes.evaluate and latest is None:
     missing = "evaluate"
   elif ((modes.predict or modes.export) and
         runtime.best_or_latest_checkpoint(options.output_dir) is None):
+    if init_checkpoint:
+      return False, _fine_tuned_init_checkpoint(options, modes,
+                                                init_checkpoint)
     missing = "predict with" if modes.predict else "export"
   else:
-    return False
+    return False, None
   raise ValueError(
-      "output_dir %s has no checkpoint to %s; train first (--do_train) or "
-      "point --output_dir at a fine-tuned model" %
-      (options.output_dir, missing))
+      "output_dir %s has no checkpoint to %s; train first (--do_train), "
+      "point --output_dir at a fine-tuned model%s" %
+      (options.output_dir, missing, "" if missing == "evaluate" else
+       " or pass one as --init_checkpoint"))
+
+
+def _fine_tuned_init_checkpoint(options, modes, init_checkpoint):
+  """--init_checkpoint as the model to predict or export with.
+
+  Raises:
+    ValueError: it is missing or truncated, or a pretrained model (its
+      task head would be random).
+  """
+  runtime.check_checkpoint_files(init_checkpoint, "init_checkpoint")
+  if runtime.is_pretraining_checkpoint(init_checkpoint):
+    raise ValueError(
+        "--init_checkpoint=%s is a pretrained model (it has the masked-LM "
+        "head), not one fine-tuned for this task: its task head would be "
+        "random. Fine-tune it first (--do_train), or pass a fine-tuned "
+        "checkpoint" % init_checkpoint)
+  runtime.log_progress(
+      "output_dir %s has no checkpoint: %s with --init_checkpoint=%s",
+      options.output_dir,
+      "predicting" if modes.predict else "exporting", init_checkpoint)
+  return init_checkpoint
 
 
 def run(options, task):
@@ -406,8 +472,11 @@ def run(options, task):
       options, tokenizer,
       getattr(options, "cached_dir", None) or options.output_dir)
   task.read_data()
+  # Before anything is created: a run that cannot go on leaves no
+  # output_dir behind.
+  resuming, model_checkpoint = _check_checkpoints(options, modes,
+                                                  init_checkpoint)
   runtime.check_output_dir_writable(options.output_dir)
-  resuming = _check_checkpoints(options, modes)
   # Weights come from init_checkpoint only when training starts afresh;
   # resumed training and evaluation restore output_dir's checkpoints.
   task.init_checkpoint = (init_checkpoint if modes.train and not resuming
@@ -466,7 +535,8 @@ def run(options, task):
 
   # 5. Predictions and 6. the export, from the best checkpoint.
   if modes.predict or modes.export:
-    checkpoint = runtime.best_or_latest_checkpoint(options.output_dir)
+    checkpoint = (runtime.best_or_latest_checkpoint(options.output_dir) or
+                  model_checkpoint)
     if checkpoint is None:
       raise ValueError("output_dir %s has no checkpoint to predict with" %
                        options.output_dir)

@@ -202,7 +202,10 @@ def check_init_source(init_checkpoint, hub_module, what):
 
 
 def check_vocab_matches_config(tokenizer, albert_config, source):
-  """Fails when the tokenizer's ids do not fit the config's embedding table.
+  """Fails when the tokenizer can produce ids past the embedding table.
+
+  A tokenizer smaller than vocab_size (a padded table) gets a warning with
+  both sizes (`AlbertConfig.check_num_token_ids`).
 
   Args:
     tokenizer: `tokenization.FullTokenizer`.
@@ -210,14 +213,7 @@ def check_vocab_matches_config(tokenizer, albert_config, source):
     source: what the vocabulary came from, for the message.
 
   Raises:
-    ValueError: the vocabulary size differs from config.vocab_size.
+    ValueError: the tokenizer has more ids than config.vocab_size.
   """
-  if tokenizer.sp_model is not None:
-    size = tokenizer.sp_model.GetPieceSize()
-  else:
-    size = max(tokenizer.vocab.values()) + 1 if tokenizer.vocab else 0
-  if size != albert_config.vocab_size:
-    raise ValueError(
-        "The vocabulary %s has %d ids but the config's vocab_size is %d; "
-        "the tokenizer and the model do not belong together" %
-        (source, size, albert_config.vocab_size))
+  albert_config.check_num_token_ids(tokenizer.num_token_ids(),
+                                    "The vocabulary %s" % source)

@@ -331,25 +331,36 @@ class AlbertConfig(object):
 
     The embedding table has vocab_size rows. An id past its end has no row:
     on CPU the lookup fails deep in a session with an error that names no
-    file; on GPU and TPU it silently reads zeros.
+    file; on GPU and TPU it silently reads zeros. A vocabulary smaller than
+    the table is legitimate (tables are often padded, e.g. to a multiple
+    of 128, and the release accepts it); it only leaves rows unused, so it
+    gets a warning with both sizes.
 
     Args:
       num_ids: how many ids a vocabulary has (exact=True), or the largest id
         in some data plus one (exact=False).
       source: what the ids come from, for the message, e.g.
         "--spm_model_file=30k-clean.model".
-      exact: a vocabulary must match vocab_size exactly; data need only fit.
+      exact: num_ids is a whole vocabulary (warn when it is smaller than
+        vocab_size) rather than the ids some data happen to use.
     """
-    if exact and num_ids != self.vocab_size:
-      raise VocabSizeMismatchError(
-          "%s has %d token ids but the config's vocab_size is %d; the "
-          "vocabulary and the model do not belong together" %
-          (source, num_ids, self.vocab_size))
     if num_ids > self.vocab_size:
+      if exact:
+        raise VocabSizeMismatchError(
+            "%s has %d token ids but the config's vocab_size is %d; the "
+            "vocabulary and the model do not belong together" %
+            (source, num_ids, self.vocab_size))
       raise VocabSizeMismatchError(
           "%s holds token id %d but the config's vocab_size is %d (ids 0 to "
           "%d); was it made with another vocabulary?" %
           (source, num_ids - 1, self.vocab_size, self.vocab_size - 1))
+    if exact and num_ids < self.vocab_size:
+      tf.logging.warning(
+          "%s has %d token ids, fewer than the config's vocab_size %d: the "
+          "last %d rows of the embedding table are never used (fine for a "
+          "padded table; otherwise check that this is the model's own "
+          "vocabulary)", source, num_ids, self.vocab_size,
+          self.vocab_size - num_ids)
 
   def validate(self):
     """Raises ValueError if the config cannot describe a working model."""

@@ -156,6 +156,21 @@ def _predict_splits(task, processor, data_dir):
   return splits
 
 
+def _remove_stale_submissions(output_dir, predict_splits):
+  """Removes MNLI's AX files that a previous run wrote and this one does not.
+
+  AX is predicted only when the diagnostic set is there; an AX.tsv left
+  from another run would be submitted beside predictions of another model.
+  """
+  predicted = set(name for name, _, _ in predict_splits)
+  if "MNLI-m" not in predicted or "AX" in predicted:
+    return
+  for name in ("AX.tsv", "test_results_AX.tsv"):
+    runtime.remove_stale_result(
+        os.path.join(output_dir, name),
+        "this run has no GLUE diagnostic set to predict")
+
+
 def _add_threshold_to_model_fn(model_fn, threshold):
   """Serves `threshold` beside the predictions (the release's option)."""
 
@@ -354,6 +369,7 @@ class GlueTask(fine_tuning.Task):
                                     o.predict_batch_size, split_task),
           checkpoint, split, split_processor.get_labels(), self.regression,
           o.output_dir, submission_name, release_files=index == 0)
+    _remove_stale_submissions(o.output_dir, self.predict_splits)
     return submission_files
 
 

@@ -240,12 +240,16 @@ class RaceTask(fine_tuning.Task):
     race_utils.write_predictions(path, examples, probabilities)
     runtime.log_progress("wrote %d predictions to %s", len(examples), path)
     results = race_utils.accuracy_by_level(examples, probabilities)
+    results_path = os.path.join(o.output_dir, "predict_results.txt")
     if results:
       results["checkpoint"] = checkpoint
-      runtime.write_results(os.path.join(o.output_dir,
-                                         "predict_results.txt"), results)
+      runtime.write_results(results_path, results)
       runtime.log_progress("test accuracy %.4f (%d questions)",
                            results["eval_accuracy"], len(examples))
+    else:
+      runtime.remove_stale_result(
+          results_path, "the test files have no answers, so there is no "
+          "accuracy for test_predictions.tsv")
     return {"predictions_file": path, "results": results}
 
   def export(self, estimator, checkpoint):

@@ -1054,8 +1054,10 @@ def cli_main(run_fn):
 def error_line(error):
   """One line saying what went wrong, for a CLI's last words."""
   if isinstance(error, tf.errors.OpError):
-    message = (error.message or str(error)).strip().splitlines()
-    text = message[0] if message else type(error).__name__
+    text = op_error_reason(error)
+    corrupt = describe_corrupt_checkpoint(text)
+    if corrupt:
+      return "%s (TensorFlow %s)" % (corrupt, type(error).__name__)
     if "checkpoint" in text.lower() or isinstance(
         error, (tf.errors.NotFoundError, tf.errors.InvalidArgumentError)):
       return "%s (TensorFlow %s; is the checkpoint complete and made for " \
@@ -1068,6 +1070,49 @@ def error_line(error):
       reason += "; free some space and run again (completed outputs are kept)"
     return "%s%s" % ("%s: " % where if where else "", reason)
   return str(error) or type(error).__name__
+
+
+# Lines of a TensorFlow 2 graph error that say where, not what: the cause
+# comes after them ("Graph execution error:", the Python stack of the
+# node, "Node: '...'", "[[{{node ...}}]]").
+_OP_ERROR_FRAME = re.compile(
+    r"^(Graph execution error:|Detected at node|File \"|Node: |\[\[|"
+    r"\d+ root error\(s\) found|\d+ successful operations|"
+    r"\d+ derived errors ignored)")
+
+
+def op_error_reason(error):
+  """The line of a TensorFlow error that says what went wrong.
+
+  TensorFlow 2's first line is often just "Graph execution error:"; the
+  cause (e.g. a checkpoint's failed checksum) is further down.
+  """
+  message = error.message or str(error)
+  for line in message.splitlines():
+    line = re.sub(r"^\s*\(\d+\)\s*", "", line.strip())
+    if line and not _OP_ERROR_FRAME.match(line):
+      return line
+  return type(error).__name__
+
+
+def describe_corrupt_checkpoint(reason):
+  """What to tell a user whose checkpoint data fails its checksum, or None.
+
+  Args:
+    reason: TensorFlow's line, e.g. "TensorBundle at dir/model.ckpt-5 shard
+      0 (4000 bytes): Checksum does not match: stored ... vs. calculated
+      ...".
+  """
+  match = re.search(r"TensorBundle at (\S+) shard (\d+) \((\d+) bytes\): "
+                    r"Checksum does not match", reason)
+  if not match:
+    return None
+  prefix, shard, size = match.group(1), int(match.group(2)), match.group(3)
+  data_files = sorted(tf.gfile.Glob("%s.data-%05d-of-*" % (prefix, shard)))
+  data_file = data_files[0] if data_files else "%s.data-*" % prefix
+  return ("checkpoint %s is corrupt: its data file %s fails its checksum "
+          "(a %s-byte tensor differs from what was saved); copy or download "
+          "the checkpoint again" % (prefix, data_file, size))
 
 
 def load_albert_config(albert_config_file, max_seq_length):
@@ -1131,6 +1176,20 @@ def check_checkpoint_files(checkpoint, what="checkpoint"):
         "describes %d; copy or download it again" %
         (what, checkpoint, ", ".join(os.path.basename(p) for p in data_files)
          or "(none)", actual, expected))
+
+
+def is_pretraining_checkpoint(checkpoint):
+  """True if a checkpoint carries the masked-LM head (cls/predictions/).
+
+  Pretrained models (the release's and run_pretraining's) have it;
+  fine-tuned ones do not: fine-tuning graphs build no masked-LM head, and
+  Savers write only what the graph holds.
+  """
+  try:
+    names = [name for name, _ in tf.train.list_variables(checkpoint)]
+  except (tf.errors.OpError, ValueError):
+    return False
+  return any(name.startswith("cls/predictions/") for name in names)
 
 
 def resolve_init_checkpoint(init_checkpoint):
@@ -1315,6 +1374,21 @@ def log_each_line_once():
     logger.propagate = False
 
 
+class _AccumulationStepFilter(logging.Filter):
+  """Drops the Estimator's "global step ... has not been increased".
+
+  With --gradient_accumulation_steps=N the global step advances on every
+  Nth session run by design; the Estimator's step counter would warn about
+  each of the others.
+  """
+
+  def filter(self, record):
+    return not record.getMessage().startswith("It seems that global step")
+
+
+_ACCUMULATION_STEP_FILTER = _AccumulationStepFilter()
+
+
 class ThroughputHook(tf.train.SessionRunHook):
   """Logs step, loss, examples/s and ETA every `every_n_steps` steps."""
 
@@ -1337,6 +1411,8 @@ class ThroughputHook(tf.train.SessionRunHook):
 
   def begin(self):
     self._global_step = tf.train.get_global_step()
+    if self._runs_per_step > 1:
+      logging.getLogger("tensorflow").addFilter(_ACCUMULATION_STEP_FILTER)
 
   def after_create_session(self, session, coord):
     # Read once and count runs from here: a global step fetched with the
@@ -1376,6 +1452,7 @@ class ThroughputHook(tf.train.SessionRunHook):
     self._last_step, self._last_time = step, now
 
   def end(self, session):
+    logging.getLogger("tensorflow").removeFilter(_ACCUMULATION_STEP_FILTER)
     if self._first_step is None or self._last_step == self._first_step:
       return
     elapsed = max(self._last_time - self._start_time, 1e-9)
@@ -1410,6 +1487,23 @@ def write_results(path, results, append=False):
     append_text(path, _results_text(results))
   else:
     atomic_write_text(path, _results_text(results))
+
+
+def remove_stale_result(path, reason):
+  """Removes a result file a previous run wrote that this run does not.
+
+  A result file must never describe other data than the predictions
+  beside it, so a run that has nothing to put in one (a test set without
+  answers, a split not given this time) removes the previous one. Only
+  pass the exact names the command itself writes.
+
+  Args:
+    path: the result file, e.g. output_dir/predict_results.txt.
+    reason: why this run writes none, for the log line.
+  """
+  if tf.gfile.Exists(path):
+    tf.gfile.Remove(path)
+    log_progress("removed the previous run's %s: %s", path, reason)
 
 
 def append_text(path, text):

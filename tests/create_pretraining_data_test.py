@@ -734,8 +734,9 @@ def test_config_checks(tmp_path, small_corpus_file, spm_model_file,
   message = str(info.value)
   assert "max_seq_length=128" in message
   assert "max_position_embeddings=64" in message
-  config.write_text(json.dumps(tiny(size + 5, max_position_embeddings=512)))
-  with pytest.raises(ValueError, match="vocab_size is %d" % (size + 5)):
+  config.write_text(json.dumps(tiny(size - 5, max_position_embeddings=512)))
+  with pytest.raises(ValueError, match="%d token ids but the config's "
+                                       "vocab_size is %d" % (size, size - 5)):
     _run(out_dir, small_corpus_file, spm_model_file,
          albert_config_file=str(config),
          options=cpd.Options(max_seq_length=64))

@@ -7,8 +7,10 @@ learnable synthetic data written in the official GLUE layouts.
 """
 
 import glob
+import json
 import os
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ import tensorflow.compat.v1 as tf
 import classifier_utils_test
 import hub_fixtures
 from albert import classifier_utils
+from albert import modeling
 from albert import run_classifier
 from albert import tokenization
 
@@ -384,6 +387,17 @@ def test_mnli_matched_mismatched_and_ax(pretrained, glue, tmp_path):
   with pytest.raises(ValueError, match="only a test set.*task_name=mnli"):
     run_classifier.run(options_for(pretrained, data_dir, out,
                                    task_name="ax", do_eval=True))
+  # Predicting again where the diagnostic set is missing: the previous AX
+  # files describe another run's model, so they go.
+  without_ax = str(tmp_path / "glue_without_ax")
+  shutil.copytree(os.path.join(data_dir, "MNLI"),
+                  os.path.join(without_ax, "MNLI"))
+  assert os.path.exists(os.path.join(out, "test_results_AX.tsv"))
+  summary = run_classifier.run(options_for(
+      pretrained, without_ax, out, task_name="MNLI", do_predict=True))
+  assert sorted(summary["submission_files"]) == ["MNLI-m", "MNLI-mm"]
+  assert not os.path.exists(os.path.join(out, "AX.tsv"))
+  assert not os.path.exists(os.path.join(out, "test_results_AX.tsv"))
 
 
 def test_hub_module_fine_tunes(pretrained, glue, tmp_path):
@@ -471,8 +485,7 @@ def test_bad_inputs_fail_clearly_before_writing(pretrained, glue, tmp_path):
       run_classifier.run(options_for(pretrained, values.pop("data_dir",
                                                             data_dir),
                                      out, **values))
-    assert not glob.glob(os.path.join(out, "*.tf_record"))
-    assert not glob.glob(os.path.join(out, "*.index"))
+    assert not os.path.exists(out)  # Nothing created before the checks.
 
   fails("do_train.*do_eval.*do_predict", do_train=False, do_eval=False)
   fails(r"Unknown task_name 'sst'.*cola.*sst-2", task_name="sst")
@@ -487,16 +500,90 @@ def test_bad_inputs_fail_clearly_before_writing(pretrained, glue, tmp_path):
         albert_hub_module_handle=str(tmp_path))
   fails(r"max_seq_length=80 .*max_position_embeddings=64",
         max_seq_length=80)
-  big = tmp_path / "big_vocab.json"
-  big.write_text(open(pretrained.config_file).read().replace(
-      '"vocab_size": %d' % pretrained.config.vocab_size,
-      '"vocab_size": 999'))
-  fails(r"has %d ids but the config's vocab_size is 999" %
-        pretrained.config.vocab_size, albert_config_file=str(big))
+  # A tokenizer with ids past the embedding table (a padded table, the
+  # other way round, is fine: test_padded_embedding_table_is_accepted).
+  small = tmp_path / "small_vocab.json"
+  size = pretrained.config.vocab_size
+  small.write_text(open(pretrained.config_file).read().replace(
+      '"vocab_size": %d' % size, '"vocab_size": %d' % (size - 1)))
+  fails(r"has %d token ids but the config's vocab_size is %d" %
+        (size, size - 1), albert_config_file=str(small))
   fails(r"has no checkpoint to evaluate", do_train=False)
-  fails(r"has no checkpoint to predict", do_train=False, do_eval=False,
-        do_predict=True)
+  fails(r"has no checkpoint to predict with; train first .* or pass one as "
+        r"--init_checkpoint", do_train=False, do_eval=False, do_predict=True,
+        init_checkpoint=None)
+  fails(r"--init_checkpoint=.* is a pretrained model .* not one fine-tuned "
+        r"for this task", do_train=False, do_eval=False, do_predict=True)
   fails(r"unknown option.*no_such_flag", no_such_flag=1)
+
+
+def test_predicts_with_a_fine_tuned_init_checkpoint(sst2_run, pretrained,
+                                                    glue, tmp_path, caplog):
+  """Without checkpoints in output_dir, --init_checkpoint (a fine-tuned
+  model elsewhere) is the model to predict with, and the log says so."""
+  fine_tuned, _ = sst2_run
+  data_dir, _ = glue
+  out = str(tmp_path / "predictions")
+  caplog.set_level("INFO")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, out, do_predict=True,
+      init_checkpoint=os.path.join(fine_tuned, "model.ckpt-best")))
+  assert read_tsv(summary["submission_files"]["SST-2"]) == read_tsv(
+      os.path.join(fine_tuned, "SST-2.tsv"))
+  assert any("has no checkpoint: predicting with --init_checkpoint=%s" %
+             os.path.join(fine_tuned, "model.ckpt-best") in r.getMessage()
+             for r in caplog.records)
+  assert not glob.glob(os.path.join(out, "*.index"))
+
+
+def test_a_pretrained_model_directory_is_not_an_output_dir(pretrained, glue):
+  """It was taken for this task's training: "Resuming from
+  model.ckpt-best", "Skipping training", then "no checkpoint to evaluate";
+  and its model.ckpt-best could be replaced by a fine-tuned one."""
+  data_dir, _ = glue
+  before = sorted(os.listdir(pretrained.directory))
+  with pytest.raises(ValueError, match=r"--output_dir=.* is the directory of "
+                                       r"--init_checkpoint=.*choose a new "
+                                       r"--output_dir"):
+    run_classifier.run(options_for(pretrained, data_dir,
+                                   pretrained.directory, do_train=True,
+                                   do_predict=True))
+  with pytest.raises(ValueError, match=r"--output_dir=.* holds a pretrained "
+                                       r"model .*model.ckpt-best has the "
+                                       r"masked-LM head.*pass it as "
+                                       r"--init_checkpoint"):
+    run_classifier.run(options_for(pretrained, data_dir,
+                                   pretrained.directory, do_predict=True,
+                                   init_checkpoint=None))
+  assert sorted(os.listdir(pretrained.directory)) == before
+
+
+def test_padded_embedding_table_is_accepted(pretrained, glue, tmp_path,
+                                           caplog):
+  """A config whose vocab_size exceeds the tokenizer's (the embedding table
+  padded, as some released models are) fine-tunes, with one warning giving
+  both sizes; it was refused as 'do not belong together'."""
+  data_dir, _ = glue
+  size = pretrained.config.vocab_size
+  padded_dir = tmp_path / "padded"
+  padded_dir.mkdir()
+  padded = hub_fixtures.tiny_config_dict(size + 8, dropout_prob=0.0)
+  config_file = padded_dir / "albert_config.json"
+  config_file.write_text(json.dumps(padded))
+  checkpoint = str(padded_dir / "model.ckpt-best")
+  hub_fixtures.save_pretraining_checkpoint(
+      modeling.AlbertConfig.from_dict(padded), checkpoint)
+  caplog.set_level("WARNING")
+  summary = run_classifier.run(options_for(
+      pretrained, data_dir, str(tmp_path / "out"), do_train=True,
+      do_eval=True, train_step=2, save_checkpoints_steps=2,
+      albert_config_file=str(config_file), init_checkpoint=checkpoint))
+  assert sorted(summary["eval_history"]) == [0, 2]
+  warnings = [r.getMessage() for r in caplog.records
+              if "fewer than the config's vocab_size" in r.getMessage()]
+  assert len(warnings) == 1
+  assert "has %d token ids, fewer than the config's vocab_size %d" % (
+      size, size + 8) in warnings[0]
 
 
 def test_bf16_accumulated_mirrored_fine_tuning_learns(pretrained, glue,

@@ -152,6 +152,10 @@ def test_predict_only_on_test_files_without_answers(race_run, pretrained,
   os.makedirs(copy)
   for path in tf.gfile.Glob(os.path.join(out, "model.ckpt-best.*")):
     tf.gfile.Copy(path, os.path.join(copy, os.path.basename(path)))
+  # A previous run's accuracy, on another (labelled) test set, must not
+  # stay beside the new predictions.
+  tf.gfile.Copy(os.path.join(out, "predict_results.txt"),
+                os.path.join(copy, "predict_results.txt"))
   summary = run_race.run(options_for(pretrained, data_dir, copy,
                                      init_checkpoint=None, do_predict=True,
                                      high_only=True))

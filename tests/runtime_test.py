@@ -215,10 +215,22 @@ def test_check_vocab_matches_config(tmp_path):
   tokenizer = tokenization.FullTokenizer(str(vocab))
   fine_tuning_utils.check_vocab_matches_config(
       tokenizer, modeling.AlbertConfig(vocab_size=6), "vocab.txt")
-  with pytest.raises(ValueError, match="vocab.txt has 6 ids but the "
-                                       "config's vocab_size is 30000"):
+  with pytest.raises(ValueError, match="vocab.txt has 6 token ids but the "
+                                       "config's vocab_size is 5"):
     fine_tuning_utils.check_vocab_matches_config(
-        tokenizer, modeling.AlbertConfig(vocab_size=30000), "vocab.txt")
+        tokenizer, modeling.AlbertConfig(vocab_size=5), "vocab.txt")
+  # A padded embedding table is legitimate: a warning with both sizes.
+  warnings = []
+  original = tf.logging.warning
+  tf.logging.warning = lambda message, *args: warnings.append(message % args)
+  try:
+    fine_tuning_utils.check_vocab_matches_config(
+        tokenizer, modeling.AlbertConfig(vocab_size=128), "vocab.txt")
+  finally:
+    tf.logging.warning = original
+  assert len(warnings) == 1
+  assert ("vocab.txt has 6 token ids, fewer than the config's vocab_size "
+          "128" in warnings[0])
 
 
 def test_create_albert_builds_the_released_encoder():
@@ -312,3 +324,50 @@ def test_throughput_hook_reports_steps_rate_and_eta():
   assert all("loss 2.5000" in l and "examples/s" in l and "ETA" in l
              for l in progress)
   assert lines[-1].startswith("trained 6 steps (to step 6)")
+
+
+def _corrupt_checkpoint(directory):
+  """A checkpoint whose data file has flipped bytes (its size unchanged)."""
+  prefix = os.path.join(directory, "model.ckpt-1")
+  with tf.Graph().as_default():
+    tf.get_variable("weights", [1000], initializer=tf.ones_initializer())
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      tf.train.Saver().save(session, prefix, write_meta_graph=False)
+  data_file = prefix + ".data-00000-of-00001"
+  with open(data_file, "rb") as f:
+    raw = bytearray(f.read())
+  for i in range(100, 120):
+    raw[i] ^= 0xFF
+  with open(data_file, "wb") as f:
+    f.write(raw)
+  return prefix, data_file
+
+
+def test_error_line_names_a_corrupt_checkpoint_file(tmp_path):
+  """TensorFlow's first line is only "Graph execution error:"; the cause
+  (a failed checksum) and the file must reach the one-line error."""
+  prefix, data_file = _corrupt_checkpoint(str(tmp_path))
+  runtime.check_checkpoint_files(prefix)  # Same size: not truncated.
+  with tf.Graph().as_default():
+    tf.get_variable("weights", [1000])
+    with tf.Session() as session:
+      with pytest.raises(tf.errors.DataLossError) as raised:
+        tf.train.Saver().restore(session, prefix)
+  assert raised.value.message.startswith("Graph execution error:")
+  line = runtime.error_line(raised.value)
+  assert "\n" not in line
+  assert line == (
+      "checkpoint %s is corrupt: its data file %s fails its checksum (a "
+      "4000-byte tensor differs from what was saved); copy or download the "
+      "checkpoint again (TensorFlow DataLossError)" % (prefix, data_file))
+
+
+def test_error_line_skips_the_graph_frames_of_other_errors():
+  error = tf.errors.NotFoundError(
+      None, None, "Graph execution error:\n\nDetected at node 'x' defined "
+      "at (most recent call last):\n  File \"a.py\", line 1\nNode: 'x'\n"
+      "Key output_bias not found in checkpoint\n\t [[{{node x}}]]")
+  assert runtime.error_line(error) == (
+      "Key output_bias not found in checkpoint (TensorFlow NotFoundError; is "
+      "the checkpoint complete and made for this config?)")
