@@ -242,6 +242,63 @@ def time_inference(config, options):
       return _time_runs(s, output, options.num_steps, options.warmup_steps)
 
 
+def activation_bytes_lower_bound(config, batch_size, seq_length, training):
+  """Bytes the step's activations take at the least, in float32.
+
+  Inference holds one layer's largest tensors at a time (the attention
+  scores and the feed-forward's inner layer); training keeps every layer's
+  for the backward pass. The real figure is higher (gradients, workspace,
+  the optimizer), so this only catches sizes that cannot fit.
+  """
+  per_layer = batch_size * seq_length * (
+      config.num_attention_heads * seq_length + config.intermediate_size)
+  if training:
+    per_layer = batch_size * seq_length * (
+        2 * config.num_attention_heads * seq_length +
+        2 * config.intermediate_size + 6 * config.hidden_size)
+    per_layer *= config.num_hidden_layers
+  return 4 * per_layer
+
+
+def physical_memory_bytes():
+  """This machine's memory, or None where the system does not say."""
+  try:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+  except (ValueError, OSError, AttributeError):
+    return None
+
+
+def check_memory(config, options):
+  """Fails, naming the sizes, when the batch cannot fit in memory."""
+  memory = physical_memory_bytes()
+  if not memory:
+    return
+  for mode in ("train", "infer"):
+    if options.mode not in (mode, "both"):
+      continue
+    needed = activation_bytes_lower_bound(
+        config, options.batch_size, options.max_seq_length, mode == "train")
+    if needed > memory:
+      raise ValueError(
+          "--batch_size=%d at --max_seq_length=%d needs at least %.1f GiB "
+          "for the %s step's activations; this machine has %.1f GiB: lower "
+          "--batch_size" % (options.batch_size, options.max_seq_length,
+                            needed / 2.0 ** 30,
+                            "training" if mode == "train" else "inference",
+                            memory / 2.0 ** 30))
+
+
+def out_of_memory(options, error):
+  """The one-line ValueError for an allocation that failed anyway."""
+  if isinstance(error, tf.errors.OpError):
+    reason = runtime.op_error_reason(error)
+  else:
+    reason = str(error).strip().splitlines()[0] if str(error) else "no memory"
+  return ValueError("--batch_size=%d at --max_seq_length=%d does not fit in "
+                    "memory (%s): lower --batch_size" %
+                    (options.batch_size, options.max_seq_length, reason))
+
+
 def check_options(options):
   """Fails on a missing or out-of-range flag, naming it."""
   if not options.albert_config_file:
@@ -272,6 +329,7 @@ def run(options):
   check_options(options)
   config = runtime.load_albert_config(options.albert_config_file,
                                       options.max_seq_length)
+  check_memory(config, options)
   distribution = runtime.distribution_from_options(
       options, options.batch_size if options.mode != "infer" else None,
       batch_flag="batch_size")
@@ -308,8 +366,11 @@ def run(options):
   for name, time_fn, flops_per_example in phases:
     runtime.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
                          options.warmup_steps, options.num_steps)
-    seconds = (time_training(config, options, distribution)
-               if name == "train" else time_fn(config, options))
+    try:
+      seconds = (time_training(config, options, distribution)
+                 if name == "train" else time_fn(config, options))
+    except (MemoryError, tf.errors.ResourceExhaustedError) as e:
+      raise out_of_memory(options, e)
     results[name + "_step_ms"] = round(seconds * 1000, 2)
     results[name + "_examples_per_sec"] = round(examples / seconds, 3)
     results[name + "_tokens_per_sec"] = round(tokens / seconds, 1)

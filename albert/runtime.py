@@ -1326,15 +1326,43 @@ def log_progress(message, *args):
   tf.logging.info(message, *args)
 
 
+def _is_own(record):
+  """True for a log record made by this package's code."""
+  return os.path.dirname(os.path.abspath(record.pathname)) == _PACKAGE_DIR
+
+
 class _OwnMessagesFilter(logging.Filter):
   """Passes progress lines, this package's warnings, and anyone's errors."""
 
   def filter(self, record):
     if record.levelno >= logging.ERROR:
       return True
-    own = os.path.dirname(os.path.abspath(record.pathname)) == _PACKAGE_DIR
-    return own and (record.levelno >= logging.WARNING or
-                    record.funcName == "log_progress")
+    return _is_own(record) and (record.levelno >= logging.WARNING or
+                                record.funcName == "log_progress")
+
+
+class _OwnLinesFormatter(logging.Formatter):
+  """This package's lines as plain text; everyone else's as before.
+
+  Progress and result lines are read by people in terminals, CI logs,
+  nohup files and notebooks alike; TensorFlow's "INFO:tensorflow:" prefix
+  only gets in the way. Our warnings and errors keep their level
+  ("WARNING: ...") so they still stand out.
+  """
+
+  def __init__(self, others):
+    super(_OwnLinesFormatter, self).__init__()
+    self._others = others or logging.Formatter(logging.BASIC_FORMAT)
+
+  def format(self, record):
+    if not _is_own(record):
+      return self._others.format(record)
+    text = record.getMessage()
+    if record.levelno >= logging.WARNING:
+      text = "%s: %s" % (record.levelname, text)
+    if record.exc_info:
+      text += "\n" + self.formatException(record.exc_info)
+    return text
 
 
 @contextlib.contextmanager
@@ -1367,11 +1395,15 @@ def log_each_line_once():
   TensorFlow's logger gets its own handler when it is first used before the
   root logger has one; once the root logger gets a handler too (absl's, or
   a later logging.basicConfig), every line would also print again through
-  propagation. Every CLI's main calls this.
+  propagation. Every CLI's main calls this. It also prints this
+  package's own lines without TensorFlow's prefix (`_OwnLinesFormatter`).
   """
   logger = logging.getLogger("tensorflow")
   if logger.handlers:
     logger.propagate = False
+  for handler in logger.handlers:
+    if not isinstance(handler.formatter, _OwnLinesFormatter):
+      handler.setFormatter(_OwnLinesFormatter(handler.formatter))
 
 
 class _AccumulationStepFilter(logging.Filter):

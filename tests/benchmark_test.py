@@ -110,6 +110,48 @@ def test_bad_options_are_named(config_file, overrides, message):
     benchmark.run(benchmark.default_options(**values))
 
 
+def test_a_batch_that_cannot_fit_in_memory_is_one_line(config_file):
+  """--batch_size=100000000 ended in a 29-line traceback from numpy."""
+  memory = benchmark.physical_memory_bytes()
+  assert memory > 2 ** 30
+  values = dict(albert_config_file=config_file, max_seq_length=16,
+                max_predictions_per_seq=3, batch_size=100000000,
+                measure_peak=False)
+  with pytest.raises(ValueError) as raised:
+    benchmark.run(benchmark.default_options(**values))
+  message = str(raised.value)
+  assert "\n" not in message
+  assert message.startswith(
+      "--batch_size=100000000 at --max_seq_length=16 needs at least ")
+  assert "for the training step's activations; this machine has %.1f GiB" % (
+      memory / 2.0 ** 30) in message
+  # Inference alone needs less, and is checked on its own.
+  config = modeling.AlbertConfig(**TINY)
+  assert (benchmark.activation_bytes_lower_bound(config, 8, 16, False) <
+          benchmark.activation_bytes_lower_bound(config, 8, 16, True))
+
+
+def test_an_allocation_that_fails_anyway_is_one_line(config_file,
+                                                     monkeypatch):
+  """A size under the estimate that still does not fit (numpy's
+  _ArrayMemoryError, TensorFlow's ResourceExhaustedError)."""
+
+  def no_memory(*args, **kwargs):
+    raise MemoryError("Unable to allocate 7.45 GiB for an array with shape "
+                      "(1000000000,) and data type int64")
+
+  monkeypatch.setattr(benchmark, "_random_inputs", no_memory)
+  with pytest.raises(ValueError) as raised:
+    benchmark.run(benchmark.default_options(
+        albert_config_file=config_file, max_seq_length=16,
+        max_predictions_per_seq=3, batch_size=4, mode="infer",
+        measure_peak=False))
+  assert str(raised.value) == (
+      "--batch_size=4 at --max_seq_length=16 does not fit in memory (Unable "
+      "to allocate 7.45 GiB for an array with shape (1000000000,) and data "
+      "type int64): lower --batch_size")
+
+
 @pytest.mark.parametrize("module", [run_pretraining, run_classifier,
                                     run_squad_v1, run_squad_v2, run_race,
                                     benchmark],

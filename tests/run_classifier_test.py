@@ -21,6 +21,7 @@ import hub_fixtures
 from albert import classifier_utils
 from albert import modeling
 from albert import run_classifier
+from albert import runtime
 from albert import tokenization
 
 tf.disable_v2_behavior()
@@ -556,6 +557,28 @@ def test_a_pretrained_model_directory_is_not_an_output_dir(pretrained, glue):
                                    pretrained.directory, do_predict=True,
                                    init_checkpoint=None))
   assert sorted(os.listdir(pretrained.directory)) == before
+
+
+def test_a_corrupt_init_checkpoint_is_named(pretrained, glue, tmp_path):
+  """Flipped bytes (same size) ended in "Graph execution error:" alone."""
+  data_dir, _ = glue
+  copy = str(tmp_path / "model.ckpt-best")
+  for path in glob.glob(pretrained.init_checkpoint + ".*"):
+    shutil.copy(path, copy + path[len(pretrained.init_checkpoint):])
+  data_file = copy + ".data-00000-of-00001"
+  with open(data_file, "r+b") as f:
+    raw = bytearray(f.read())
+    for i in range(64, 96):
+      raw[i] ^= 0xFF
+    f.seek(0)
+    f.write(raw)
+  with pytest.raises(tf.errors.DataLossError) as raised:
+    run_classifier.run(options_for(
+        pretrained, data_dir, str(tmp_path / "out"), do_train=True,
+        train_step=1, save_checkpoints_steps=1, init_checkpoint=copy))
+  line = runtime.error_line(raised.value)
+  assert line.startswith("checkpoint %s is corrupt: its data file %s fails "
+                         "its checksum" % (copy, data_file)), line
 
 
 def test_padded_embedding_table_is_accepted(pretrained, glue, tmp_path,

@@ -371,3 +371,30 @@ def test_error_line_skips_the_graph_frames_of_other_errors():
   assert runtime.error_line(error) == (
       "Key output_bias not found in checkpoint (TensorFlow NotFoundError; is "
       "the checkpoint complete and made for this config?)")
+
+
+def test_own_lines_read_the_same_in_a_file_or_a_pipe():
+  """TensorFlow's handler printed "INFO:tensorflow:step ..." wherever the
+  output went; our lines are plain text, others' keep their format."""
+  import io  # pylint: disable=g-import-not-at-top
+  import logging  # pylint: disable=g-import-not-at-top
+  logger = logging.getLogger("tensorflow")
+  stream = io.StringIO()
+  handler = logging.StreamHandler(stream)
+  handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+  logger.addHandler(handler)
+  verbosity = tf.logging.get_verbosity()
+  tf.logging.set_verbosity(tf.logging.INFO)
+  try:
+    runtime.log_each_line_once()
+    runtime.log_each_line_once()  # Idempotent: not wrapped twice.
+    runtime.log_progress("step %d/%d  loss %.4f", 10, 20, 0.5)
+    runtime.warn_random_initialisation("run_classifier SST-2")
+    tf.logging.info("Saving checkpoints for 10")  # Not this package's.
+  finally:
+    logger.removeHandler(handler)
+    tf.logging.set_verbosity(verbosity)
+  lines = stream.getvalue().splitlines()
+  assert lines[0] == "step 10/20  loss 0.5000"
+  assert lines[1].startswith("WARNING: *** run_classifier SST-2: neither")
+  assert lines[2] == "INFO:tensorflow:Saving checkpoints for 10"
