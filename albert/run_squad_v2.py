@@ -31,8 +31,12 @@ null threshold, which is, in this order:
   tuned on predict_file itself, as the release did (an oracle: its
     exact/f1 are best_exact/best_f1), when predict_file has answers;
   0.0 (even odds of the answerability logit) otherwise.
-eval_results.txt states the threshold and where it came from. A run on a
-file with answers writes null_threshold.json, the threshold tuned on it.
+A given threshold must be a finite number (NaN would silently predict no
+null answer). eval_results.txt states the threshold and where it came from.
+A run on a file with answers writes null_threshold.json, the threshold
+tuned on it; a run on a file without answers tunes none and removes an
+earlier run's null_threshold.json from output_dir, unless that file is its
+--null_score_diff_threshold_file.
 """
 
 from __future__ import absolute_import
@@ -40,6 +44,8 @@ from __future__ import division
 from __future__ import print_function
 
 import json
+import math
+import os
 
 from absl import app
 from absl import flags
@@ -74,21 +80,59 @@ def default_options(**overrides):
   return runtime.options(FLAG_DEFAULTS, overrides)
 
 
+def _is_finite_number(value):
+  """True for an int or float that is neither NaN nor infinite."""
+  return (isinstance(value, (int, float)) and not isinstance(value, bool) and
+          math.isfinite(value))
+
+
+def check_threshold_flag(value):
+  """Fails unless --null_score_diff_threshold is a finite number.
+
+  NaN compares false with every score difference, so it would silently
+  predict no null answer at all; +-inf would make every or no answer null.
+  """
+  if value is not None and not _is_finite_number(value):
+    raise ValueError(
+        "--null_score_diff_threshold=%s: expected a finite number (a null "
+        "score difference, e.g. 0.0 or -1.5; see null_odds.json)" % value)
+
+
 def read_threshold_file(path):
-  """(threshold, description) from a null_threshold.json."""
+  """(threshold, description) from a null_threshold.json.
+
+  Raises:
+    ValueError: one line naming the file when it cannot be read, is not
+      a JSON object or its "null_score_diff_threshold" is not a finite
+      number (JSON parsers accept NaN and Infinity).
+  """
+  flag = "--null_score_diff_threshold_file=%s" % path
+  if not tf.io.gfile.exists(path):
+    raise ValueError("%s: file not found; expected the %s a run_squad_v2 "
+                     "run wrote" % (flag, THRESHOLD_FILE))
   try:
     with tf.gfile.GFile(path) as f:
       data = json.load(f)
-    return (float(data["null_score_diff_threshold"]),
-            "tuned on %s" % data.get("tuned_on", "?"))
   except (tf.errors.OpError, OSError) as e:
-    raise ValueError("--null_score_diff_threshold_file=%s cannot be read: "
-                     "%s" % (path, e))
-  except (ValueError, KeyError, TypeError) as e:
+    reason = getattr(e, "message", None) or getattr(e, "strerror", None)
+    raise ValueError("%s cannot be read: %s" % (flag, reason or e))
+  except ValueError as e:
+    raise ValueError("%s is not JSON (%s); expected the %s a run_squad_v2 "
+                     "run wrote" % (flag, e, THRESHOLD_FILE))
+  key = "null_score_diff_threshold"
+  value = data.get(key) if isinstance(data, dict) else None
+  if not _is_finite_number(value):
+    if not isinstance(data, dict):
+      found = "a JSON %s" % type(data).__name__
+    elif key not in data:
+      found = "no such key"
+    else:
+      found = json.dumps(value)
     raise ValueError(
-        "--null_score_diff_threshold_file=%s is not a %s written by "
-        "run_squad_v2 (expected a JSON object with a number "
-        "\"null_score_diff_threshold\"): %s" % (path, THRESHOLD_FILE, e))
+        "%s: expected a JSON object whose \"%s\" is a finite number (the "
+        "%s a run_squad_v2 run wrote), got %s" %
+        (flag, key, THRESHOLD_FILE, found))
+  return float(value), "tuned on %s" % data.get("tuned_on", "?")
 
 
 class SquadV2Task(squad_task.SquadTask):
@@ -103,6 +147,7 @@ class SquadV2Task(squad_task.SquadTask):
     if options.null_score_diff_threshold is not None and threshold_file:
       raise ValueError("Give either --null_score_diff_threshold or "
                        "--null_score_diff_threshold_file, not both")
+    check_threshold_flag(options.null_score_diff_threshold)
     self.threshold, self.threshold_source = None, None
     if options.null_score_diff_threshold is not None:
       self.threshold = options.null_score_diff_threshold
@@ -121,6 +166,24 @@ class SquadV2Task(squad_task.SquadTask):
           "one on a dev set and pass its %s with "
           "--null_score_diff_threshold_file.", self.options.predict_file,
           THRESHOLD_FILE)
+
+  def remove_stale_threshold_file(self):
+    """Removes output_dir's null_threshold.json left by an earlier run.
+
+    A run on a file without answers tunes no threshold, so that file would
+    describe another file's predictions than the ones beside it. Kept when
+    it is this run's --null_score_diff_threshold_file: it then says which
+    threshold these predictions used ("tuned_on" names its data).
+    """
+    path = self.output_path(THRESHOLD_FILE)
+    given = self.options.null_score_diff_threshold_file
+    if given and _same_path(given, path):
+      return
+    if tf.io.gfile.exists(path):
+      tf.io.gfile.remove(path)
+      runtime.log_progress(
+          "removed %s of an earlier run: %s has no answers to tune a "
+          "threshold on", path, self.options.predict_file)
 
   def model_fn(self, num_train_steps, num_warmup_steps):
     o = self.options
@@ -196,8 +259,11 @@ class SquadV2Task(squad_task.SquadTask):
                                       "tuned_on": o.predict_file,
                                       "checkpoint": checkpoint,
                                   }, indent=2) + "\n")
-    elif threshold is None:
-      threshold, source = 0.0, "default (no answers to tune on)"
+    else:
+      if output_files:
+        self.remove_stale_threshold_file()
+      if threshold is None:
+        threshold, source = 0.0, "default (no answers to tune on)"
     metrics["null_score_diff_threshold"] = threshold
     metrics["null_score_diff_threshold_source"] = source
     if output_files:
@@ -207,6 +273,13 @@ class SquadV2Task(squad_task.SquadTask):
           len(predictions), sum(1 for a in predictions.values() if not a),
           threshold, source, self.output_path("predictions.json"))
     return metrics if self.dataset is not None else {}
+
+
+def _same_path(a, b):
+  """Whether two paths name the same file (local paths resolved)."""
+  if "://" in a or "://" in b:
+    return a.rstrip("/") == b.rstrip("/")
+  return os.path.realpath(a) == os.path.realpath(b)
 
 
 run, main = fine_tuning.command(SquadV2Task)

@@ -43,7 +43,9 @@ Differences from the official v2.0 script, which are bug fixes:
   as "always null"; both are counted in a warning.
 
 `dataset` arguments are the parsed SQuAD file's "data" list (the whole
-parsed file, a dict with "data", is accepted too).
+parsed file, a dict with "data", is accepted too). Question ids are
+compared as strings, so an integer id in the file matches its key in a
+predictions.json; a repeated id is an error.
 """
 
 from __future__ import absolute_import
@@ -95,11 +97,51 @@ def _articles(dataset):
 
 
 def _questions(dataset):
-  """Yields every question (the "qas" entries) of a dataset, in order."""
+  """Yields (id, qa) for every question (the "qas" entries), in order.
+
+  The id is a str: an integer id is looked up as its decimal string, the
+  key predictions.json (a JSON object) gives it.
+
+  Raises:
+    ValueError: an id appears twice (its predictions would collide).
+  """
+  seen = set()
   for article in _articles(dataset):
     for paragraph in article["paragraphs"]:
       for qa in paragraph["qas"]:
-        yield qa
+        qid = str(qa["id"])
+        if qid in seen:
+          raise ValueError("Question id %s appears more than once in the "
+                           "dataset; ids must be unique" % qid)
+        seen.add(qid)
+        yield qid, qa
+
+
+def _gold_texts(qid, qa, version):
+  """The texts of a question's gold answers.
+
+  Args:
+    qid: the question's id, for messages.
+    qa: the question's "qas" entry.
+    version: "v1.1" (at least one answer needed) or "v2.0" (a missing
+      "answers" is accepted only with "is_impossible": true).
+
+  Raises:
+    ValueError: the question lacks the answers its version needs.
+  """
+  answers = qa.get("answers")
+  if answers is None and version == "v2.0" and qa.get("is_impossible"):
+    answers = []
+  if answers is None:
+    raise ValueError("Question %s has no \"answers\"; expected a list of "
+                     "{\"text\", \"answer_start\"} in every question of a "
+                     "scored file" % qid)
+  texts = [answer["text"] for answer in answers]
+  if version == "v1.1" and not texts:
+    raise ValueError(
+        "Question %s has no gold answers; SQuAD v1.1 questions all have "
+        "one (is this a SQuAD 2.0 file? use evaluate_v2)" % qid)
+  return texts
 
 
 def _token_f1(gold_tokens, pred_tokens):
@@ -155,29 +197,28 @@ def evaluate_v1(dataset, predictions):
 
   Args:
     dataset: the parsed SQuAD "data" list.
-    predictions: dict question id -> predicted text. A question without a
-      prediction scores 0 (a warning gives how many there were).
+    predictions: dict question id (str) -> predicted text. A question
+      without a prediction scores 0 (a warning gives how many there were).
 
   Returns:
     {"exact_match": percent, "f1": percent}.
 
   Raises:
-    ValueError: the dataset has no questions, or a question no answers
-      (a SQuAD 2.0 file: use `evaluate_v2`).
+    ValueError: the dataset has no questions, repeats a question id, or
+      has a question without answers (a SQuAD 2.0 file: use
+      `evaluate_v2`).
   """
   exact_match = f1 = 0.0
   total = missing = 0
-  for qa in _questions(dataset):
+  for qid, qa in _questions(dataset):
     total += 1
-    if qa["id"] not in predictions:
+    # Checked before the prediction: a bad dataset fails whatever was
+    # predicted.
+    ground_truths = _gold_texts(qid, qa, "v1.1")
+    if qid not in predictions:
       missing += 1
       continue
-    ground_truths = [answer["text"] for answer in qa["answers"]]
-    if not ground_truths:
-      raise ValueError(
-          "Question %s has no gold answers; SQuAD v1.1 questions all have "
-          "one (is this a SQuAD 2.0 file? use evaluate_v2)" % qa["id"])
-    prediction = predictions[qa["id"]]
+    prediction = predictions[qid]
     exact_match += metric_max_over_ground_truths(exact_match_score,
                                                  prediction, ground_truths)
     f1 += metric_max_over_ground_truths(f1_score, prediction, ground_truths)
@@ -225,7 +266,8 @@ def compute_f1(a_gold, a_pred):
 
 def make_qid_to_has_ans(dataset):
   """dict question id -> True if the question has a gold answer."""
-  return {qa["id"]: bool(qa["answers"]) for qa in _questions(dataset)}
+  return {qid: bool(_gold_texts(qid, qa, "v2.0"))
+          for qid, qa in _questions(dataset)}
 
 
 def get_raw_scores(dataset, preds):
@@ -244,10 +286,9 @@ def get_raw_scores(dataset, preds):
   exact_scores = {}
   f1_scores = {}
   missing = 0
-  for qa in _questions(dataset):
-    qid = qa["id"]
-    gold_answers = [answer["text"] for answer in qa["answers"]
-                    if normalize_answer(answer["text"])]
+  for qid, qa in _questions(dataset):
+    gold_answers = [text for text in _gold_texts(qid, qa, "v2.0")
+                    if normalize_answer(text)]
     if not gold_answers:
       gold_answers = [""]
     if qid in preds:
@@ -402,7 +443,8 @@ def evaluate_v2(dataset, preds, na_probs=None, na_prob_thresh=1.0):
     best_exact_thresh, best_f1, best_f1_thresh.
 
   Raises:
-    ValueError: there are no questions.
+    ValueError: there are no questions, an id repeats, or a question has
+      no "answers" and is not marked "is_impossible".
   """
   qid_to_has_ans = make_qid_to_has_ans(dataset)
   has_ans_qids = [q for q, has in qid_to_has_ans.items() if has]

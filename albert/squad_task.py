@@ -22,6 +22,12 @@ and writes the best checkpoint's predictions; on a file without answers
 (a test set) it only predicts, with model.ckpt-best or the latest
 checkpoint. Nothing waits for checkpoints and nothing deletes them.
 
+Data files are checked in full when read, before any model work
+(squad_data): a malformed question, a repeated id or, in a file with
+answers, a question without the answers its scoring needs fails at once in
+one line naming the file and the question. Integer question ids are read
+as their decimal strings, both for prediction and for scoring.
+
 Feature caches are named and checked by everything that changes them
 (input file contents, every length flag, tokenizer files, lower-casing);
 the release's explicit cache flags still name where they go.
@@ -40,6 +46,7 @@ import tensorflow.compat.v1 as tf
 from albert import fine_tuning
 from albert import input_pipeline
 from albert import runtime
+from albert import squad_data
 from albert import squad_utils
 
 # Bumped when the features written for the same inputs change.
@@ -108,7 +115,7 @@ class SquadTask(fine_tuning.Task):
 
   def modes(self, options):
     evaluate = bool(options.do_predict and options.predict_file and
-                    squad_utils.file_has_answers(options.predict_file))
+                    squad_data.file_has_answers(options.predict_file))
     return fine_tuning.Modes(options.do_train, evaluate, options.do_predict,
                              bool(options.export_dir))
 
@@ -153,8 +160,11 @@ class SquadTask(fine_tuning.Task):
       if not self.eval_examples:
         raise ValueError("predict_file %s holds no question" %
                          o.predict_file)
-      if squad_utils.file_has_answers(o.predict_file):
-        self.dataset = squad_utils.read_squad_dataset(o.predict_file)
+      if squad_data.file_has_answers(o.predict_file):
+        # Every question is checked for the answers scoring reads now, not
+        # after a whole prediction run.
+        self.dataset = squad_data.read_squad_dataset(
+            o.predict_file, squad_data.V2 if self.is_v2 else squad_data.V1)
     self._eval_features = None
 
   def train_steps(self):

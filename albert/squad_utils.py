@@ -16,7 +16,8 @@
 
 Data flows as in the release:
 
-  read_squad_examples         official JSON -> SquadExample (char offsets)
+  read_squad_examples         official JSON (checked by squad_data)
+                              -> SquadExample (char offsets)
   convert_examples_to_features
                               SentencePiece pieces, aligned back to the
                               paragraph's characters, cut into overlapping
@@ -42,9 +43,9 @@ Differences from the release, all bug fixes:
     questions without any feature still get a prediction.
   * Host-side eval features are JSON lines instead of a pickle, and every
     output is written under a temporary name and renamed.
-  * Training files are checked: a bad answer_start skips the question with a
-    warning; a malformed file raises SquadDataError naming the file and the
-    question.
+  * SQuAD files are checked when read (squad_data): a malformed file raises
+    SquadDataError naming the file and the question; a bad answer_start
+    skips a training question with a warning.
 """
 
 from __future__ import absolute_import
@@ -63,6 +64,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from albert import input_pipeline
+from albert import squad_data
 from albert import tokenization
 
 # Individual warnings about bad training questions stop after this many; a
@@ -74,14 +76,6 @@ _FIRST_UNIQUE_ID = 1000000000
 
 # An example is misaligned when its pieces match fewer of its characters.
 _MIN_ALIGNED_FRACTION = 0.8
-
-
-class SquadDataError(ValueError):
-  """A SQuAD file is malformed; the message names the file and the place."""
-
-
-class SquadFileNotFoundError(FileNotFoundError, SquadDataError):
-  """A SQuAD file does not exist."""
 
 
 class SquadExample(object):
@@ -179,128 +173,63 @@ class InputFeatures(object):
 
 
 # --------------------------------------------------------------------------
-# Reading SQuAD files.
+# Reading SQuAD files (schema checks in squad_data).
 # --------------------------------------------------------------------------
 
-# One validated question: answers is a list of (text, answer_start).
-_Question = collections.namedtuple(
-    "_Question", ["qas_id", "question_text", "context", "answers",
-                  "is_impossible"])
+# Kept here too: callers know them as squad_utils names.
+SquadDataError = squad_data.SquadDataError
+SquadFileNotFoundError = squad_data.SquadFileNotFoundError
+read_squad_dataset = squad_data.read_squad_dataset
+file_has_answers = squad_data.file_has_answers
 
 
-def _load_json(input_file):
-  """Parses a JSON file read through tf.gfile, naming the file on error."""
-  if not tf.io.gfile.exists(input_file):
-    raise SquadFileNotFoundError("%s: file not found" % input_file)
-  with tf.io.gfile.GFile(input_file, "rb") as reader:
-    raw = reader.read()
-  try:
-    text = raw.decode("utf-8-sig")
-  except UnicodeDecodeError as e:
-    raise SquadDataError("%s: not UTF-8 text (%s)" % (input_file, e))
-  try:
-    return json.loads(text)
-  except json.JSONDecodeError as e:
-    raise SquadDataError("%s: not valid JSON: %s (line %d, column %d)" %
-                         (input_file, e.msg, e.lineno, e.colno))
+def _eval_example(question):
+  """A question as evaluation reads it: every gold answer kept."""
+  answers = question.answers or []
+  return SquadExample(
+      qas_id=question.qas_id,
+      question_text=question.question_text,
+      paragraph_text=question.context,
+      orig_answer_text=answers[0][0] if answers else "",
+      start_position=-1,
+      is_impossible=question.is_impossible,
+      answers=[text for text, _ in answers])
 
 
-def _field(obj, key, kinds, input_file, where):
-  """Returns obj[key], which must exist and be one of `kinds`."""
-  if not isinstance(obj, dict):
-    raise SquadDataError("%s: %s is a %s, not a JSON object" %
-                         (input_file, where, type(obj).__name__))
-  if key not in obj:
-    raise SquadDataError('%s: %s has no "%s"' % (input_file, where, key))
-  value = obj[key]
-  # bool is an int in Python, but true is no answer_start.
-  if not isinstance(value, kinds) or (isinstance(value, bool) and
-                                      bool not in kinds):
-    raise SquadDataError('%s: %s: "%s" is a %s, expected %s' % (
-        input_file, where, key, type(value).__name__,
-        " or ".join(k.__name__ for k in kinds)))
-  return value
-
-
-def _questions(input_file, data):
-  """Validates the SQuAD schema and yields every question in file order.
-
-  Args:
-    input_file: the file's path, for messages.
-    data: the parsed JSON.
-
-  Yields:
-    _Question tuples.
+def _training_example(input_file, question):
+  """A question as training reads it; None if its answer is not found.
 
   Raises:
-    SquadDataError: a missing or mistyped key, or a repeated question id.
+    SquadDataError: an answerable question has not exactly one answer, or
+      an empty one.
   """
-  articles = _field(data, "data", (list,), input_file, "the top level")
-  seen_ids = set()
-  for article_index, article in enumerate(articles):
-    where = "article %d" % article_index
-    paragraphs = _field(article, "paragraphs", (list,), input_file, where)
-    for paragraph_index, paragraph in enumerate(paragraphs):
-      where = "article %d, paragraph %d" % (article_index, paragraph_index)
-      context = _field(paragraph, "context", (str,), input_file, where)
-      qas = _field(paragraph, "qas", (list,), input_file, where)
-      for qa_index, qa in enumerate(qas):
-        where = "article %d, paragraph %d, question %d" % (
-            article_index, paragraph_index, qa_index)
-        qas_id = str(_field(qa, "id", (str, int), input_file, where))
-        if qas_id in seen_ids:
-          raise SquadDataError('%s: question id "%s" appears more than once'
-                               % (input_file, qas_id))
-        seen_ids.add(qas_id)
-        where = 'question id "%s"' % qas_id
-        question_text = _field(qa, "question", (str,), input_file, where)
-        is_impossible = False
-        if "is_impossible" in qa:
-          is_impossible = bool(_field(qa, "is_impossible", (bool, int),
-                                      input_file, where))
-        answers = []
-        if "answers" in qa:
-          for answer_index, answer in enumerate(
-              _field(qa, "answers", (list,), input_file, where)):
-            answer_where = "%s, answer %d" % (where, answer_index)
-            text = _field(answer, "text", (str,), input_file, answer_where)
-            start = _field(answer, "answer_start", (int,), input_file,
-                           answer_where)
-            answers.append((text, start))
-        yield _Question(qas_id, question_text, context, answers,
-                        is_impossible)
-
-
-def read_squad_dataset(input_file):
-  """Reads a SQuAD file for the evaluation scripts.
-
-  Args:
-    input_file: path of an official SQuAD v1.1 or v2.0 JSON file.
-
-  Returns:
-    The file's "data" list (articles), after the same checks as
-    `read_squad_examples`.
-  """
-  data = _load_json(input_file)
-  for _ in _questions(input_file, data):
-    pass
-  return data["data"]
-
-
-def file_has_answers(input_file):
-  """True if the file can be scored: some question has gold answers.
-
-  Args:
-    input_file: path of a SQuAD JSON file.
-
-  Returns:
-    True if any question has a non-empty "answers" list or is marked
-    "is_impossible" (a v2.0 gold null); False for a test file without
-    answers.
-  """
-  data = _load_json(input_file)
-  return any(question.answers or question.is_impossible
-             for question in list(_questions(input_file, data)))
+  if question.is_impossible:
+    return SquadExample(
+        qas_id=question.qas_id,
+        question_text=question.question_text,
+        paragraph_text=question.context,
+        orig_answer_text="",
+        start_position=-1,
+        is_impossible=True)
+  answers = question.answers or []
+  if len(answers) != 1:
+    raise SquadDataError(
+        "%s: %s: training needs exactly 1 answer per answerable question, "
+        "found %d" % (input_file, question.where, len(answers)))
+  text, start = answers[0]
+  if not text:
+    raise SquadDataError("%s: %s: the answer text is empty" %
+                         (input_file, question.where))
+  if start < 0 or question.context[start:start + len(text)] != text:
+    return None
+  return SquadExample(
+      qas_id=question.qas_id,
+      question_text=question.question_text,
+      paragraph_text=question.context,
+      orig_answer_text=text,
+      start_position=start,
+      is_impossible=False,
+      answers=[text])
 
 
 def read_squad_examples(input_file, is_training, stats=None):
@@ -315,68 +244,39 @@ def read_squad_examples(input_file, is_training, stats=None):
       because the answer text is not at answer_start).
 
   Returns:
-    list of SquadExample.
+    list of SquadExample; question ids are str (an integer id becomes its
+    decimal string, as predictions.json names it).
 
   Raises:
     SquadDataError: the file is not valid SQuAD JSON, repeats a question
       id, or (training) an answerable question has not exactly one answer.
   """
   stats = collections.Counter() if stats is None else stats
-  data = _load_json(input_file)
+  data = squad_data.load_json(input_file)
   examples = []
   mismatches = 0
-  for question in _questions(input_file, data):
+  for question in squad_data.questions(input_file, data):
     stats["questions"] += 1
     if not is_training:
-      examples.append(SquadExample(
-          qas_id=question.qas_id,
-          question_text=question.question_text,
-          paragraph_text=question.context,
-          orig_answer_text=(question.answers[0][0] if question.answers
-                            else ""),
-          start_position=-1,
-          is_impossible=question.is_impossible,
-          answers=[text for text, _ in question.answers]))
+      examples.append(_eval_example(question))
       continue
-    if question.is_impossible:
-      stats["impossible"] += 1
-      examples.append(SquadExample(
-          qas_id=question.qas_id,
-          question_text=question.question_text,
-          paragraph_text=question.context,
-          orig_answer_text="",
-          start_position=-1,
-          is_impossible=True))
-      continue
-    if len(question.answers) != 1:
-      raise SquadDataError(
-          '%s: question id "%s": training needs exactly 1 answer per '
-          'answerable question, found %d' %
-          (input_file, question.qas_id, len(question.answers)))
-    text, start = question.answers[0]
-    if not text:
-      raise SquadDataError('%s: question id "%s": the answer text is empty'
-                           % (input_file, question.qas_id))
-    found = question.context[start:start + len(text)] if start >= 0 else ""
-    if found != text:
+    example = _training_example(input_file, question)
+    if example is None:
       # A few official training answers are off by some characters; one
       # bad question should not stop a whole training run.
       mismatches += 1
       stats["answer_start_mismatch"] += 1
       if mismatches <= _MAX_WARNINGS:
+        text, start = question.answers[0]
         tf.logging.warning(
-            '%s: question id "%s": answer_start %d does not match the '
-            'answer text "%s" (the paragraph has "%s" there); skipping it',
-            input_file, question.qas_id, start, text, found)
+            '%s: %s: answer_start %d does not match the answer text "%s" '
+            '(the paragraph has "%s" there); skipping it', input_file,
+            question.where, start, text,
+            question.context[start:start + len(text)] if start >= 0 else "")
       continue
-    examples.append(SquadExample(
-        qas_id=question.qas_id,
-        question_text=question.question_text,
-        paragraph_text=question.context,
-        orig_answer_text=text,
-        start_position=start,
-        is_impossible=False,
-        answers=[text]))
+    if example.is_impossible:
+      stats["impossible"] += 1
+    examples.append(example)
   if mismatches:
     tf.logging.warning("%s: skipped %d training questions whose answer is "
                        "not at answer_start", input_file, mismatches)

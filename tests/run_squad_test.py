@@ -10,6 +10,9 @@ unanswerable paragraph has none).
 import json
 import os
 import random
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -454,3 +457,293 @@ def test_bad_flags_fail_before_writing(pretrained, squad_files, tmp_path,
   with pytest.raises(ValueError, match=message):
     run_squad_v1.run(options_for(run_squad_v1, pretrained, out, **values))
   assert not os.path.exists(out) or not os.listdir(out)
+
+
+# --------------------------------------------------------------------------
+# Bad input is refused before any model work, in one line; result files
+# always describe the predictions beside them.
+# --------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(module, args, cwd):
+  """Runs a command line as a user would; returns the CompletedProcess."""
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  env.pop("ALBERT_TRACEBACK", None)
+  return subprocess.run([sys.executable, "-m", module] + args, cwd=cwd,
+                        env=env, capture_output=True, text=True,
+                        timeout=300)
+
+
+def cli_error(result, program):
+  """The one error line of a failed command; fails on a traceback."""
+  assert result.returncode == 1, result.stderr
+  assert "Traceback" not in result.stderr, result.stderr
+  errors = [l for l in result.stderr.splitlines()
+            if l.startswith(program + ": error:")]
+  assert len(errors) == 1, result.stderr
+  return errors[0]
+
+
+def fine_tuned_copy(out, directory):
+  """A new output_dir holding only `out`'s best model, as a step checkpoint.
+
+  Evaluating it is one checkpoint's work, and the fixture's own directory
+  (and its model.ckpt-best) stays as it is.
+  """
+  best = os.path.join(out, "model.ckpt-best")
+  os.makedirs(directory)
+  copy = os.path.join(directory,
+                      "model.ckpt-%d" % runtime.checkpoint_global_step(best))
+  runtime.copy_checkpoint(best, copy)
+  # The state file, as training leaves it: evaluation looks there first.
+  tf.train.update_checkpoint_state(directory, copy)
+  return directory
+
+
+def first_paragraphs(path, count, target):
+  """The first `count` paragraphs of a SQuAD file, written to target."""
+  data = load_json(path)
+  article = data["data"][0]
+  data["data"] = [dict(article, paragraphs=article["paragraphs"][:count])]
+  return write_json(target, data)
+
+
+def dir_state(directory):
+  """{name: mtime} of a directory's files, to see that nothing changed."""
+  return {name: os.stat(os.path.join(directory, name)).st_mtime_ns
+          for name in os.listdir(directory)}
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_v2_refuses_a_non_finite_threshold_flag(pretrained, squad_files,
+                                                tmp_path, value):
+  """NaN compares false with every score: no null answer, silently."""
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError) as info:
+    run_squad_v2.run(options_for(
+        run_squad_v2, pretrained, out, predict_file=squad_files["v2.0"]["dev"],
+        do_predict=True, init_checkpoint=None,
+        null_score_diff_threshold=float(value)))
+  assert str(info.value).startswith(
+      "--null_score_diff_threshold=%s: expected a finite number" % value)
+  assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_v2_refuses_a_threshold_file_holding_a_non_finite_number(
+    pretrained, squad_files, tmp_path, value):
+  # Python's JSON parser accepts these three words as numbers.
+  threshold_file = tmp_path / "null_threshold.json"
+  threshold_file.write_text('{"null_score_diff_threshold": %s, '
+                            '"tuned_on": "dev.json"}' % value)
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError) as info:
+    run_squad_v2.run(options_for(
+        run_squad_v2, pretrained, out,
+        predict_file=squad_files["v2.0"]["test"], do_predict=True,
+        init_checkpoint=None,
+        null_score_diff_threshold_file=str(threshold_file)))
+  assert str(info.value) == (
+      '--null_score_diff_threshold_file=%s: expected a JSON object whose '
+      '"null_score_diff_threshold" is a finite number (the '
+      'null_threshold.json a run_squad_v2 run wrote), got %s' %
+      (threshold_file, value))
+  assert not os.path.exists(out)
+
+
+def test_v2_cli_nan_threshold_is_one_line(pretrained, squad_files, tmp_path):
+  result = run_cli("albert.run_squad_v2", [
+      "--albert_config_file=" + pretrained.config_file,
+      "--spm_model_file=" + pretrained.spm_model_file,
+      "--output_dir=out", "--predict_file=" + squad_files["v2.0"]["dev"],
+      "--do_predict", "--max_seq_length=64", "--max_query_length=12",
+      "--null_score_diff_threshold=nan"], cwd=str(tmp_path))
+  error = cli_error(result, "run_squad_v2")
+  assert "--null_score_diff_threshold=nan: expected a finite number" in error
+  assert not os.path.exists(str(tmp_path / "out"))
+
+
+def _without(qa, key):
+  del qa[key]
+
+
+def _answer_without(key):
+  def edit(qa):
+    del qa["answers"][0][key]
+  return edit
+
+
+# (edit of the 4th question of the dev file, what the one line says)
+BAD_QUESTIONS = [
+    (lambda qa: _without(qa, "answers"),
+     r'has no "answers"; expected a non-empty list of \{"text", '
+     r'"answer_start"\}'),
+    (lambda qa: qa.update(answers=[]),
+     r'has an empty "answers" list; expected a non-empty list'),
+    (_answer_without("text"), r', answer 0 has no "text"'),
+    (_answer_without("answer_start"), r', answer 0 has no "answer_start"'),
+    (lambda qa: qa["answers"][0].update(text=7),
+     r', answer 0: "text" is a int, expected str'),
+    (lambda qa: _without(qa, "question"), r'has no "question"'),
+    (lambda qa: qa.update(question=["why?"]),
+     r': "question" is a list, expected str'),
+    (lambda qa: qa.update(answers={"text": "red"}),
+     r': "answers" is a dict, expected list'),
+    # The first question's id again: its predictions would collide.
+    (lambda qa: qa.update(id="d00000"),
+     r'repeats the id of article 0, paragraph 0, question 0; expected every '
+     r'question id once'),
+]
+
+
+@pytest.mark.parametrize("edit, message", BAD_QUESTIONS)
+def test_v1_bad_dev_question_fails_before_predicting(
+    v1_run, pretrained, squad_files, tmp_path, edit, message):
+  """One line naming file, question id and place; no model work first.
+
+  The output_dir has a fine-tuned model, so without the check the whole
+  dev set would be predicted before scoring reached the question.
+  """
+  out, _, _ = v1_run
+  data = load_json(squad_files["v1.1"]["dev"])
+  qa = data["data"][0]["paragraphs"][1]["qas"][1]
+  qid = qa["id"]
+  edit(qa)
+  dev = write_json(str(tmp_path / "dev.json"), data)
+  before = dir_state(out)
+  with pytest.raises(ValueError) as info:
+    run_squad_v1.run(options_for(run_squad_v1, pretrained, out,
+                                 predict_file=dev, do_predict=True,
+                                 init_checkpoint=None))
+  text = str(info.value)
+  assert "\n" not in text
+  where = 'question id "%s" (article 0, paragraph 1, question 1)' % (
+      "d00000" if "repeats" in message else qid)
+  assert text.startswith("%s: %s" % (dev, where)), text
+  assert re.search(message, text), text
+  assert dir_state(out) == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda qa: _without(qa, "context"), r'article 0, paragraph 1 has no '
+                                         r'"context"'),
+    (lambda qa: qa.update(qas={}), r'article 0, paragraph 1: "qas" is a '
+                                   r'dict, expected list'),
+    (lambda qa: qa["qas"][1].pop("id"), r'article 0, paragraph 1, question 1 '
+                                        r'has no "id"'),
+    (lambda qa: qa["qas"][1].update(id=1.5),
+     r'article 0, paragraph 1, question 1: "id" is a float, expected str '
+     r'or int'),
+])
+def test_bad_paragraphs_fail_in_one_line_naming_the_place(
+    pretrained, squad_files, tmp_path, edit, message):
+  data = load_json(squad_files["v2.0"]["dev"])
+  edit(data["data"][0]["paragraphs"][1])
+  dev = write_json(str(tmp_path / "dev.json"), data)
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError) as info:
+    run_squad_v2.run(options_for(run_squad_v2, pretrained, out,
+                                 predict_file=dev, do_predict=True,
+                                 init_checkpoint=None))
+  assert str(info.value).startswith(dev + ": ")
+  assert "\n" not in str(info.value)
+  assert re.search(message, str(info.value)), str(info.value)
+  assert not os.path.exists(out)
+
+
+def test_v2_question_without_answers_in_a_dev_file_is_refused(
+    pretrained, squad_files, tmp_path):
+  data = load_json(squad_files["v2.0"]["dev"])
+  qas = data["data"][0]["paragraphs"][2]["qas"]
+  del qas[0]["answers"]
+  qas[0]["is_impossible"] = False
+  dev = write_json(str(tmp_path / "dev.json"), data)
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError, match=re.escape(
+      '%s: question id "%s" (article 0, paragraph 2, question 0) has no '
+      '"answers"; expected a list of {"text", "answer_start"} ([] with '
+      '"is_impossible": true for an unanswerable question)' %
+      (dev, qas[0]["id"]))):
+    run_squad_v2.run(options_for(run_squad_v2, pretrained, out,
+                                 predict_file=dev, do_predict=True,
+                                 init_checkpoint=None))
+  assert not os.path.exists(out)
+
+
+def test_v1_cli_question_without_answers_is_one_line(pretrained, squad_files,
+                                                     tmp_path):
+  data = load_json(squad_files["v1.1"]["dev"])
+  qa = data["data"][0]["paragraphs"][3]["qas"][0]
+  del qa["answers"]
+  write_json(str(tmp_path / "dev.json"), data)
+  result = run_cli("albert.run_squad_v1", [
+      "--albert_config_file=" + pretrained.config_file,
+      "--spm_model_file=" + pretrained.spm_model_file,
+      "--output_dir=out", "--predict_file=dev.json", "--do_predict",
+      "--max_seq_length=64", "--max_query_length=12"], cwd=str(tmp_path))
+  error = cli_error(result, "run_squad_v1")
+  assert ('dev.json: question id "%s" (article 0, paragraph 3, question 0) '
+          'has no "answers"' % qa["id"]) in error, error
+  assert "KeyError" not in result.stderr
+  assert not os.path.exists(str(tmp_path / "out"))
+
+
+def test_v1_integer_question_ids_are_predicted_and_scored(
+    v1_run, pretrained, squad_files, tmp_path):
+  """An id 12345 is "12345" in predictions.json and scored as answered."""
+  out, _, _ = v1_run
+  data = load_json(first_paragraphs(squad_files["v1.1"]["dev"], 4,
+                                    str(tmp_path / "dev.json")))
+  gold = {}
+  for number, qa in enumerate(qa for p in data["data"][0]["paragraphs"]
+                              for qa in p["qas"]):
+    qa["id"] = 12345 + number
+    gold[str(qa["id"])] = qa["answers"][0]["text"]
+  dev = write_json(str(tmp_path / "dev.json"), data)
+  fresh = fine_tuned_copy(out, str(tmp_path / "fresh"))
+  summary = run_squad_v1.run(options_for(run_squad_v1, pretrained, fresh,
+                                         predict_file=dev, do_predict=True,
+                                         init_checkpoint=None))
+  predictions = load_json(os.path.join(fresh, "predictions.json"))
+  assert sorted(predictions) == sorted(gold)
+  exact = 100.0 * np.mean([predictions[q] == gold[q] for q in gold])
+  assert exact > 50.0
+  assert summary["best"]["exact_match"] == pytest.approx(exact)
+
+
+def test_v2_test_set_run_removes_the_threshold_a_dev_run_left(
+    v2_run, pretrained, squad_files, tmp_path):
+  """null_threshold.json tuned on dev must not sit beside test predictions.
+
+  Unless the test run reads it (--null_score_diff_threshold_file): then it
+  is the threshold these predictions used, and says what it was tuned on.
+  """
+  out, _ = v2_run
+  fresh = fine_tuned_copy(out, str(tmp_path / "fresh"))
+  dev = first_paragraphs(squad_files["v2.0"]["dev"], 4,
+                         str(tmp_path / "dev.json"))
+  test = first_paragraphs(squad_files["v2.0"]["test"], 3,
+                          str(tmp_path / "test.json"))
+  threshold_path = os.path.join(fresh, "null_threshold.json")
+
+  def predict(predict_file, **overrides):
+    run_squad_v2.run(options_for(
+        run_squad_v2, pretrained, fresh, predict_file=predict_file,
+        do_predict=True, start_n_top=3, end_n_top=3, init_checkpoint=None,
+        **overrides))
+
+  predict(dev)
+  assert load_json(threshold_path)["tuned_on"] == dev
+  predict(test)
+  assert not os.path.exists(threshold_path)
+  # Every other result file now describes the test questions.
+  test_ids = sorted(qa["id"] for p in load_json(test)["data"][0]["paragraphs"]
+                    for qa in p["qas"])
+  for name in ("predictions.json", "nbest_predictions.json",
+               "null_odds.json"):
+    assert sorted(load_json(os.path.join(fresh, name))) == test_ids, name
+  predict(dev)
+  predict(test, null_score_diff_threshold_file=threshold_path)
+  assert load_json(threshold_path)["tuned_on"] == dev

@@ -117,6 +117,50 @@ def test_evaluate_v1_rejects_unanswerable_and_empty():
     sm.evaluate_v1([], {})
 
 
+def test_evaluate_v1_rejects_a_question_without_answers_in_one_line():
+  # The official script's KeyError: 'answers', as a line naming the id.
+  no_key = {"id": "q2", "question": "q?"}
+  with pytest.raises(ValueError, match=r'Question q2 has no "answers"'):
+    sm.evaluate_v1(_dataset(_qa("q1", "x"), no_key), {"q1": "x", "q2": "y"})
+  # Checked whether or not the question was predicted.
+  with pytest.raises(ValueError, match=r"Question q2 has no gold answers"):
+    sm.evaluate_v1(_dataset(_qa("q1", "x"), _qa("q2")), {"q1": "x"})
+
+
+def test_integer_ids_match_their_string_prediction_keys():
+  """predictions.json keys are strings; an int id in the file is the same."""
+  dataset = _dataset(_qa(12345, "Paris"), _qa("q2", "Rome"))
+  predictions = {"12345": "Paris", "q2": "Rome"}
+  assert sm.evaluate_v1(dataset, predictions) == {"exact_match": 100.0,
+                                                  "f1": 100.0}
+  v2 = sm.evaluate_v2(dataset, predictions, na_probs={"12345": -1.0,
+                                                      "q2": -1.0},
+                      na_prob_thresh=0.0)
+  assert v2["exact"] == 100.0 and v2["f1"] == 100.0
+  assert sm.make_qid_to_has_ans(dataset) == {"12345": True, "q2": True}
+
+
+def test_repeated_ids_are_refused():
+  # Scored twice against one prediction otherwise.
+  for dataset in (_dataset(_qa("q1", "x"), _qa("q1", "y")),
+                  _dataset(_qa(7, "x"), _qa("7", "y"))):
+    with pytest.raises(ValueError, match=r"Question id (q1|7) appears more "
+                                         r"than once"):
+      sm.evaluate_v1(dataset, {})
+    with pytest.raises(ValueError, match=r"appears more than once"):
+      sm.evaluate_v2(dataset, {})
+
+
+def test_evaluate_v2_needs_answers_or_is_impossible():
+  gold_null = {"id": "n1", "question": "q?", "is_impossible": True}
+  result = sm.evaluate_v2(_dataset(_qa("q1", "x"), gold_null),
+                          {"q1": "x", "n1": ""})
+  assert result["NoAns_total"] == 1 and result["exact"] == 100.0
+  with pytest.raises(ValueError, match=r'Question n2 has no "answers"'):
+    sm.evaluate_v2(_dataset(_qa("q1", "x"), {"id": "n2", "question": "q?"}),
+                   {})
+
+
 V2_DATASET = _dataset(
     _qa("a1", "blue sky"),
     _qa("a2", "42", "the"),  # "the" normalises to nothing: not a gold.

@@ -221,15 +221,18 @@ def _schema_cases():
        r'article 0, paragraph 0, question 0 has no "id"'),
       ({"data": [{"paragraphs": [{"context": "Some text.",
                                   "qas": [{"id": "q7"}]}]}]},
-       r'question id "q7" has no "question"'),
+       r'question id "q7" \(article 0, paragraph 0, question 0\) has no '
+       r'"question"'),
       ({"data": [{"paragraphs": [{"context": "Some text.", "qas": [
           {"id": "q7", "question": "Why?",
            "answers": [{"answer_start": 0}]}]}]}]},
-       r'question id "q7", answer 0 has no "text"'),
+       r'question id "q7" \(article 0, paragraph 0, question 0\), answer 0 '
+       r'has no "text"'),
       ({"data": [{"paragraphs": [{"context": "Some text.", "qas": [
           {"id": "q7", "question": "Why?",
            "answers": [{"text": "Some"}]}]}]}]},
-       r'question id "q7", answer 0 has no "answer_start"'),
+       r'question id "q7" \(article 0, paragraph 0, question 0\), answer 0 '
+       r'has no "answer_start"'),
       ({"data": [{"paragraphs": [{"context": "Some text.", "qas": [
           {"id": "q7", "question": "Why?",
            "answers": [{"text": "Some", "answer_start": "0"}]}]}]}]},
@@ -272,11 +275,15 @@ def test_duplicate_question_ids_are_an_error(tmp_path):
   data = squad([("a", [(CONTEXT_1, [qa("dup", "Q?", [("Paris", 0)])])]),
                 ("b", [(CONTEXT_2, [qa("dup", "Q?", [("Loire", 4)])])])])
   path = write_json(tmp_path / "dups.json", data)
-  for is_training in (True, False):
+  for read in (lambda: su.read_squad_examples(path, True),
+               lambda: su.read_squad_examples(path, False),
+               lambda: su.read_squad_dataset(path)):
     with pytest.raises(su.SquadDataError,
-                       match=r'dups\.json: question id "dup" appears more '
-                             r'than once'):
-      su.read_squad_examples(path, is_training)
+                       match=r'dups\.json: question id "dup" \(article 1, '
+                             r'paragraph 0, question 0\) repeats the id of '
+                             r'article 0, paragraph 0, question 0; expected '
+                             r'every question id once'):
+      read()
 
 
 def test_training_needs_exactly_one_answer(tmp_path):
@@ -284,7 +291,8 @@ def test_training_needs_exactly_one_answer(tmp_path):
       qa("q7", "Q?", [("Paris", 0), ("Paris", 0)])])])])
   path = write_json(tmp_path / "two.json", data)
   with pytest.raises(su.SquadDataError,
-                     match=r'two\.json: question id "q7": .*exactly 1 '
+                     match=r'two\.json: question id "q7" \(article 0, '
+                           r'paragraph 0, question 0\): .*exactly 1 '
                            r'answer.*found 2'):
     su.read_squad_examples(path, True)
   assert su.read_squad_examples(path, False)[0].answers == ["Paris", "Paris"]
@@ -308,8 +316,9 @@ def test_answer_start_mismatch_is_counted_skipped_and_warned_at_most_5x(
   individual = [w for w in warnings if "does not match" in w]
   assert len(individual) == 5
   assert individual[0] == (
-      '%s: question id "bad0": answer_start 12 does not match the answer '
-      'text "Paris" (the paragraph has " capi" there); skipping it' % path)
+      '%s: question id "bad0" (article 0, paragraph 0, question 1): '
+      'answer_start 12 does not match the answer text "Paris" (the '
+      'paragraph has " capi" there); skipping it' % path)
   assert any("skipped 7 training questions" in w for w in warnings)
   # Evaluation does not check offsets: every question is kept.
   assert len(su.read_squad_examples(path, False)) == 8
