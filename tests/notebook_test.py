@@ -6,6 +6,9 @@ very Python: a kernelspec naming sys.executable is written to a temporary
 JUPYTER_PATH, so a fresh clone's .venv needs nothing installed beyond
 requirements-test.txt. Its WORK_DIR and working directory are in tmp_path,
 and QUICKSTART_DIR names nothing, so it runs the (tiny) quickstart itself.
+That one full run also finds a previous run's (marked) output and a file of
+the user's in its WORK_DIR. The other tests run only the first cells, up to
+a refusal or a choice of the model that does nothing slow.
 """
 
 import glob
@@ -25,6 +28,10 @@ KERNEL_NAME = "albert-tutorial-test"
 # The tiny sizes the notebook uses (its TINY branch).
 TINY_STEPS, TINY_SAVE_EVERY, TINY_TEST_PAIRS = 20, 10, 8
 RUN_DIRS = ("mrpc_python", "mrpc_cli")
+# What the notebook makes in WORK_DIR (without GLUE_DIR or a released
+# model), each directory holding its marker file.
+OWN_DIRS = ("export", "glue", "mrpc_cli", "mrpc_python")
+MARKER = ".albert-tutorial"
 
 
 def read_notebook():
@@ -56,6 +63,45 @@ def jupyter_environment(tmp, monkeypatch):
   for name in list(os.environ):
     if name.startswith("ALBERT_TUTORIAL_"):
       monkeypatch.delenv(name)
+
+
+def fake_quickstart(directory):
+  """Empty files where a finished quickstart run has its model.
+
+  The notebook takes the directory as QUICKSTART_DIR's finished run, so its
+  choice of the model (section 2) runs nothing slow.
+  """
+  for name in ("albert_config.json", "spm.model",
+               os.path.join("model", "model.ckpt-best.index")):
+    path = os.path.join(directory, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "w").close()
+  return directory
+
+
+def run_first_cells(tmp, monkeypatch, settings, last_tag, extra_source=None,
+                    timeout=120):
+  """Runs the cells up to the one tagged last_tag, then extra_source.
+
+  The kernel starts in tmp; ALBERT_TUTORIAL_WORK_DIR is tmp/work and
+  QUICKSTART_DIR a fake finished quickstart unless `settings` (NAME: value,
+  for ALBERT_TUTORIAL_NAME) say otherwise. Returns the executed notebook;
+  raises CellExecutionError for a cell's error.
+  """
+  jupyter_environment(tmp, monkeypatch)
+  monkeypatch.delenv("TFHUB_CACHE_DIR", raising=False)
+  settings = dict(
+      {"WORK_DIR": os.path.join(tmp, "work"),
+       "QUICKSTART_DIR": fake_quickstart(os.path.join(tmp, "quickstart"))},
+      **settings)
+  for name, value in settings.items():
+    monkeypatch.setenv("ALBERT_TUTORIAL_" + name, value)
+  notebook = read_notebook()
+  notebook.cells = notebook.cells[:tagged(notebook, last_tag) + 1]
+  if extra_source:
+    notebook.cells.append(nbformat.v4.new_code_cell(extra_source))
+  execute(notebook, tmp, timeout=timeout)
+  return notebook
 
 
 def execute(notebook, cwd, timeout=600):
@@ -102,6 +148,16 @@ def ran(tmp_path_factory):
   dirs = {name: os.path.join(tmp, name)
           for name in ("work", "cwd", "no_quickstart")}
   os.makedirs(dirs["cwd"])
+  # A previous run's output (marked directories with stale files), and a
+  # file of the user's.
+  for name in OWN_DIRS:
+    os.makedirs(os.path.join(dirs["work"], name, "stale"))
+    open(os.path.join(dirs["work"], name, MARKER), "w").close()
+    with open(os.path.join(dirs["work"], name, "stale", "saved_model.pb"),
+              "w") as f:
+      f.write("from the previous run")
+  with open(os.path.join(dirs["work"], "notes.txt"), "w") as f:
+    f.write("the user's\n")
   notebook = read_notebook()
   with pytest.MonkeyPatch.context() as monkeypatch:
     jupyter_environment(tmp, monkeypatch)
@@ -234,9 +290,20 @@ def test_the_notebook_writes_only_in_its_work_dir(ran):
   _, _, dirs = ran
   assert os.listdir(dirs["cwd"]) == []
   assert not os.path.exists(dirs["no_quickstart"])
-  assert sorted(os.listdir(dirs["work"])) == [
-      "export", "glue", "mrpc_cli", "mrpc_cli.log", "mrpc_python",
-      "quickstart"]
+  assert sorted(os.listdir(dirs["work"])) == sorted(
+      OWN_DIRS + ("notes.txt", "quickstart"))
+  with open(os.path.join(dirs["work"], "notes.txt")) as f:
+    assert f.read() == "the user's\n"
+  with open(os.path.join(dirs["work"], "mrpc_cli", "command.log")) as f:
+    assert "\nrun_classifier mrpc done: best checkpoint step " in f.read()
+
+
+def test_a_second_run_replaces_its_own_marked_output(ran):
+  _, _, dirs = ran
+  for name in OWN_DIRS:
+    path = os.path.join(dirs["work"], name)
+    assert os.path.isfile(os.path.join(path, MARKER)), name
+    assert not os.path.exists(os.path.join(path, "stale")), name
 
 
 def test_a_hub_module_fine_tunes_on_a_glue_dir(ran, tmp_path, monkeypatch):
@@ -273,18 +340,128 @@ def test_a_hub_module_fine_tunes_on_a_glue_dir(ran, tmp_path, monkeypatch):
     ("TINY", "yes", r"TINY \(ALBERT_TUTORIAL_TINY\) must be 0 or 1"),
     ("MODEL_DIR", "{tmp}", r"MODEL_DIR .* has no albert_config\.json"),
     ("GLUE_DIR", "{tmp}", r"GLUE_DIR .* has no MRPC folder"),
+    ("TRAIN_STEPS", "abc", r"^TRAIN_STEPS \(ALBERT_TUTORIAL_TRAIN_STEPS\) "
+     r"must be a whole number, not 'abc'$"),
+    ("LEARNING_RATE", "fast", r"^LEARNING_RATE \(ALBERT_TUTORIAL_LEARNING_"
+     r"RATE\) must be a number, such as 3e-5, not 'fast'$"),
+    ("NUM_TEST", "0", r"^NUM_TEST \(ALBERT_TUTORIAL_NUM_TEST\) must be a "
+     r"whole number of at least 1, not 0$"),
+    ("WORK_DIR", "", r"^WORK_DIR \(ALBERT_TUTORIAL_WORK_DIR\) is empty: "),
+    ("WORK_DIR", ".", r"^WORK_DIR '\.' is the current directory \({tmp}\)"),
+    ("WORK_DIR", "{root}", r"^WORK_DIR {root} is or holds the repository "),
+    ("WORK_DIR", "{above_root}", r"^WORK_DIR {above_root} is or holds the "
+     r"repository {root}: "),
+    ("WORK_DIR", "{tmp}/a_file", r"^WORK_DIR {tmp}/a_file is a file, not a "
+     r"directory: "),
 ])
 def test_bad_parameters_fail_with_one_line(setting, value, message, tmp_path,
                                            monkeypatch):
-  jupyter_environment(str(tmp_path), monkeypatch)
-  monkeypatch.setenv("ALBERT_TUTORIAL_WORK_DIR", str(tmp_path / "work"))
-  monkeypatch.setenv("ALBERT_TUTORIAL_" + setting,
-                     value.format(tmp=tmp_path))
-  notebook = read_notebook()
-  # Up to the choice of the pretrained model: nothing slow runs.
-  notebook.cells = notebook.cells[:tagged(notebook, "pretrained-model") + 1]
+  places = dict(tmp=str(tmp_path), root=ROOT,
+                above_root=os.path.dirname(ROOT))
+  (tmp_path / "a_file").write_text("the user's\n")
   with pytest.raises(CellExecutionError) as error:
-    execute(notebook, str(tmp_path), timeout=120)
+    # Up to the choice of the pretrained model: nothing slow runs.
+    run_first_cells(str(tmp_path), monkeypatch,
+                    {setting: value.format(**places)}, "pretrained-model")
   assert error.value.ename == "ValueError"
-  assert re.search(message, error.value.evalue)
+  assert re.search(message.format(**{k: re.escape(v)
+                                     for k, v in places.items()}),
+                   error.value.evalue), error.value.evalue
   assert "\n" not in error.value.evalue
+  assert (tmp_path / "a_file").read_text() == "the user's\n"
+
+
+# What the notebook would write in WORK_DIR, in each setting: directories
+# of the user's at those names (and one at a name it would not write).
+@pytest.mark.parametrize("settings,refused,kept", [
+    ({}, ("mrpc_python", "mrpc_cli", "export", "glue"), ("corpus",)),
+    # A TF-Hub handle (not fetched: the set-up cell refuses first) needs a
+    # corpus and a module cache, a file of the user's here.
+    ({"HUB_MODULE": "https://tfhub.dev/google/albert_base/3"},
+     ("mrpc_python", "corpus", "tfhub_cache"), ("quickstart",)),
+])
+def test_what_the_notebook_did_not_make_is_refused_and_kept(
+    settings, refused, kept, tmp_path, monkeypatch):
+  work = tmp_path / "work"
+  mine = {}
+  for name in refused + kept:
+    path = work / name / "mine.txt"
+    if name == "tfhub_cache":
+      path = work / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("the user's " + name)
+    mine[path] = "the user's " + name
+  (work / "empty").mkdir()  # not one of the notebook's names: left alone
+  before = sorted(p.relative_to(work) for p in work.rglob("*"))
+  with pytest.raises(CellExecutionError) as error:
+    run_first_cells(str(tmp_path), monkeypatch, settings, "setup")
+  assert error.value.ename == "ValueError"
+  message = error.value.evalue
+  assert "\n" not in message
+  assert message.startswith(", ".join(str(work / n) for n in refused) +
+                            " are not this notebook's (no %s marker)" %
+                            MARKER), message
+  assert message.endswith("move them away, or choose another WORK_DIR")
+  for name in kept:
+    assert str(work / name) not in message
+  assert sorted(p.relative_to(work) for p in work.rglob("*")) == before
+  for path, text in mine.items():
+    assert path.read_text() == text
+
+
+def test_one_directory_of_the_users_is_named_alone(tmp_path, monkeypatch):
+  work = tmp_path / "work"
+  (work / "export" / "model").mkdir(parents=True)
+  # The previous run's, and an empty one: both the notebook's to use.
+  (work / "mrpc_python").mkdir()
+  (work / "mrpc_python" / MARKER).write_text("")
+  (work / "mrpc_python" / "checkpoint").write_text("stale")
+  (work / "glue").mkdir()
+  with pytest.raises(CellExecutionError) as error:
+    run_first_cells(str(tmp_path), monkeypatch, {}, "setup")
+  assert error.value.evalue == (
+      "%s is not this notebook's (no %s marker), and the notebook would "
+      "replace or write into it: move it away, or choose another WORK_DIR" %
+      (work / "export", MARKER))
+  assert (work / "export" / "model").is_dir()
+  assert (work / "mrpc_python" / "checkpoint").read_text() == "stale"
+
+
+_SHOW_PARAMETERS = """
+import json
+print(json.dumps({name: globals()[name] for name in (
+    "TINY", "MAX_SEQ_LENGTH", "TRAIN_BATCH_SIZE", "TRAIN_STEPS",
+    "WARMUP_STEPS", "SAVE_EVERY", "LEARNING_RATE", "CLI_LEARNING_RATE",
+    "SEED", "NUM_TRAIN", "NUM_DEV", "NUM_TEST")}))
+"""
+
+
+@pytest.mark.parametrize("settings,expected", [
+    # TINY's sizes for what is not set; the environment's values win.
+    ({"TINY": "1", "TRAIN_STEPS": "6", "SAVE_EVERY": "3",
+      "LEARNING_RATE": "3e-5", "NUM_TEST": "5"},
+     dict(TINY=True, MAX_SEQ_LENGTH=32, TRAIN_BATCH_SIZE=16, TRAIN_STEPS=6,
+          WARMUP_STEPS=2, SAVE_EVERY=3, LEARNING_RATE=3e-5,
+          CLI_LEARNING_RATE=5e-4, SEED=12345, NUM_TRAIN=160, NUM_DEV=48,
+          NUM_TEST=5)),
+    ({"TRAIN_STEPS": "150", "MAX_SEQ_LENGTH": "128",
+      "CLI_LEARNING_RATE": "0.002", "SEED": "7", "WARMUP_STEPS": "0"},
+     dict(TINY=False, MAX_SEQ_LENGTH=128, TRAIN_BATCH_SIZE=32,
+          TRAIN_STEPS=150, WARMUP_STEPS=0, SAVE_EVERY=75,
+          LEARNING_RATE=1e-4, CLI_LEARNING_RATE=0.002, SEED=7,
+          NUM_TRAIN=3000, NUM_DEV=400, NUM_TEST=200)),
+])
+def test_parameters_set_from_the_environment_are_used(settings, expected,
+                                                      tmp_path, monkeypatch):
+  notebook = run_first_cells(str(tmp_path), monkeypatch, settings,
+                             "check-parameters", _SHOW_PARAMETERS)
+  values = json.loads(printed(notebook.cells[-1]))
+  assert values == expected
+  assert {name: type(value) for name, value in values.items()} == {
+      name: type(value) for name, value in expected.items()}
+  shown = printed(notebook.cells[tagged(notebook, "check-parameters")])
+  assert ("set from the environment: %s\n" %
+          ", ".join(sorted(list(settings) + ["QUICKSTART_DIR", "WORK_DIR"]))
+          in shown)
+  for name in ("TRAIN_STEPS", "LEARNING_RATE", "CLI_LEARNING_RATE", "SEED"):
+    assert "  %s = %r\n" % (name, expected[name]) in shown
