@@ -177,10 +177,19 @@ class SquadTask(fine_tuning.Task):
     num_train_steps = int(len(self.train_examples) / update_batch_size *
                           o.num_train_epochs)
     if num_train_steps < 1:
+      accumulation = ""
+      if o.gradient_accumulation_steps > 1:
+        accumulation = (
+            " x --gradient_accumulation_steps=%d (one step updates on %d "
+            "questions)" % (o.gradient_accumulation_steps, update_batch_size))
       raise ValueError(
-          "%d training questions at --train_batch_size=%d for "
-          "--num_train_epochs=%s make no training step" %
-          (len(self.train_examples), o.train_batch_size, o.num_train_epochs))
+          "%d training questions at --train_batch_size=%d%s for "
+          "--num_train_epochs=%s make no training step; lower %s or raise "
+          "--num_train_epochs" %
+          (len(self.train_examples), o.train_batch_size, accumulation,
+           o.num_train_epochs,
+           "--gradient_accumulation_steps" if accumulation else
+           "--train_batch_size"))
     return num_train_steps, int(num_train_steps * o.warmup_proportion)
 
   def batch_sizes(self):

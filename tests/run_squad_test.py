@@ -442,6 +442,12 @@ def test_random_initialisation_is_said_in_the_results(pretrained,
     (dict(max_seq_length=128), "max_position_embeddings"),
     (dict(do_train=True, train_file=None), "train_file"),
     (dict(spm_model_file=None, vocab_file="VOCAB"), "sentencepiece"),
+    # Accumulation is named as the cause of a run without a step.
+    (dict(do_train=True, train_file="TRAIN", gradient_accumulation_steps=1000),
+     r"training questions at --train_batch_size=\d+ x "
+     r"--gradient_accumulation_steps=1000 \(one step updates on \d+ "
+     r"questions\) for --num_train_epochs=\S+ make no training step; lower "
+     r"--gradient_accumulation_steps"),
 ])
 def test_bad_flags_fail_before_writing(pretrained, squad_files, tmp_path,
                                        overrides, message):
@@ -452,6 +458,8 @@ def test_bad_flags_fail_before_writing(pretrained, squad_files, tmp_path,
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + [
         "w%d" % i for i in range(pretrained.config.vocab_size - 4)]) + "\n")
     overrides = dict(overrides, vocab_file=str(vocab))
+  if overrides.get("train_file") == "TRAIN":
+    overrides = dict(overrides, train_file=squad_files["v1.1"]["train"])
   values = dict(predict_file=squad_files["v1.1"]["dev"], do_predict=True)
   values.update(overrides)
   with pytest.raises(ValueError, match=message):
