@@ -286,6 +286,17 @@ def test_the_exported_model_classifies_two_new_pairs(ran):
           "%d test pairs" % TINY_TEST_PAIRS) in text
 
 
+def test_the_command_lines_progress_is_shown(ran):
+  """The cell shows run_classifier's own progress lines, which print
+  without TensorFlow's "INFO:tensorflow:" prefix, and none of
+  TensorFlow's."""
+  notebook, _, _ = ran
+  shown = printed(notebook.cells[tagged(notebook, "finetune-cli")])
+  assert re.search(r"^step \d+/%d  " % TINY_STEPS, shown, re.M), shown
+  assert "\nrun_classifier mrpc done: best checkpoint step " in shown
+  assert "INFO:tensorflow:" not in shown
+
+
 def test_the_notebook_writes_only_in_its_work_dir(ran):
   _, _, dirs = ran
   assert os.listdir(dirs["cwd"]) == []
