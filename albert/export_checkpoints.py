@@ -120,7 +120,8 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "overwrite_export_path", False,
      "Replace the directory of export_path if it holds a previous export; "
      "anything else there is an error. The old export is removed only after "
-     "the new one is complete."),
+     "the new one is complete; files in it that the export did not write "
+     "are kept."),
 ])
 
 
@@ -216,8 +217,9 @@ def _check_export_dir_free(export_path, export_dir, overwrite):
   if not export_utils.is_replaceable_export(export_dir):
     raise ExportError(
         "the directory %s of export_path %s exists and is not a previous "
-        "export (no %s marker in it); --overwrite_export_path replaces only "
-        "exports. Remove it yourself or choose another directory" %
+        "checkpoint export (no %s marker in it); --overwrite_export_path "
+        "replaces only exports of this tool. Remove it yourself or choose "
+        "another directory" %
         (export_dir, export_path, export_utils.EXPORT_MARKER))
 
 
@@ -320,6 +322,17 @@ def _copy_beside(sources, staged):
   return names
 
 
+def _expected_files(export_path, albert_config, tokenizer_files):
+  """The files the export will write, as far as known before writing."""
+  prefix = os.path.basename(export_path)
+  # A config file is copied under its own name, an AlbertConfig written.
+  config_name = (CONFIG_NAME if isinstance(albert_config,
+                                           modeling.AlbertConfig)
+                 else os.path.basename(albert_config))
+  names = [prefix + ".index", prefix + ".meta", STATE_FILE_NAME, config_name]
+  return names + [os.path.basename(path) for path in tokenizer_files]
+
+
 def _check_written(prefix, expected_names):
   """Fails unless the written checkpoint holds exactly expected_names."""
   written = set(name for name, _ in tf.train.list_variables(prefix))
@@ -409,8 +422,10 @@ def export_checkpoint(albert_config, init_checkpoint, export_path,
                           (init_checkpoint,
                            (e.message or str(e)).splitlines()[0]))
       sess.run(set_global_step)
-      with export_utils.staged_export(export_dir, inputs, overwrite,
-                                      "checkpoint") as staged:
+      with export_utils.staged_export(
+          export_dir, inputs, overwrite, "checkpoint",
+          expected_files=_expected_files(export_path, albert_config,
+                                         tokenizer_files)) as staged:
         tf.gfile.MakeDirs(staged)
         staged_prefix = os.path.join(staged, os.path.basename(export_path))
         saver.save(sess, staged_prefix, write_meta_graph=True)

@@ -333,7 +333,8 @@ def export_tf2_saved_model(albert_config, init_checkpoint, export_path,
   values, unused = checkpoint_values(config, init_checkpoint, use_einsum,
                                      include_mlm)
   with export_utils.staged_export(export_path, inputs, overwrite,
-                                  "TF2 SavedModel") as staged:
+                                  "TF2 SavedModel",
+                                  expected_files=("saved_model.pb",)) as staged:
     with _eager_execution():
       root = build_exportable(config, values, vocab_asset,
                               do_lower_case=do_lower_case,

@@ -55,7 +55,6 @@ import tempfile
 from absl import app
 from absl import flags
 import numpy as np
-import safetensors.numpy
 import sentencepiece as spm
 import tensorflow.compat.v1 as tf
 
@@ -86,8 +85,15 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "overwrite_export_path", False,
      "Replace export_path if it holds a previous export; anything else "
      "there is an error. The old export is removed only after the new one "
-     "is complete."),
+     "is complete; files in it that the export did not write (a model "
+     "card) are kept."),
 ])
+
+# Every file the export writes, for overwrite's check of the files a user
+# added to a previous export.
+HF_FILES = (hf_format.WEIGHTS_NAME, hf_format.HF_CONFIG_NAME,
+            hf_format.HF_SPM_NAME, hf_format.TOKENIZER_CONFIG_NAME,
+            hf_format.SPECIAL_TOKENS_MAP_NAME)
 
 HFExportSummary = collections.namedtuple(
     "HFExportSummary",
@@ -145,6 +151,7 @@ def _present_heads(stored, expected):
 
 def write_safetensors(tensors, path):
   """Writes model.safetensors with the metadata transformers requires."""
+  safetensors = hf_format.require_safetensors()
   if not export_utils.is_remote(path):
     safetensors.numpy.save_file(tensors, path,
                                 metadata=hf_format.SAFETENSORS_METADATA)
@@ -188,6 +195,8 @@ def export_to_hf(albert_config, init_checkpoint, export_path,
       export_path that is (or holds) an input, or a failed write. Nothing
       is left at export_path when it fails.
   """
+  # Before any work: without it nothing can be written.
+  hf_format.require_safetensors()
   if not export_path or not export_path.rstrip("/"):
     raise ExportError("export_path %r is empty or the filesystem root; "
                       "expected a directory to create" % (export_path,))
@@ -238,7 +247,8 @@ def export_to_hf(albert_config, init_checkpoint, export_path,
   tokenizer_config, special_tokens = hf_format.tokenizer_files(
       do_lower_case, config.max_position_embeddings)
   with export_utils.staged_export(export_path, inputs, overwrite,
-                                  "transformers model") as staged:
+                                  "transformers model",
+                                  expected_files=HF_FILES) as staged:
     tf.gfile.MakeDirs(staged)
     write_safetensors(tensors, os.path.join(staged, hf_format.WEIGHTS_NAME))
     _write_json(os.path.join(staged, hf_format.HF_CONFIG_NAME), hf_config)

@@ -126,7 +126,8 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "overwrite_export_path", False,
      "Replace export_path if it holds a previous export (a directory with "
      "tfhub_module.pb); anything else there is an error. The old module is "
-     "removed only after the new one is complete."),
+     "removed only after the new one is complete; files in it that the "
+     "export did not write are kept."),
 ])
 
 
@@ -387,15 +388,17 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
   if not export_utils.is_remote(export_path):
     export_path = os.path.abspath(export_path)
   config = export_utils.load_config(albert_config)
-  vocab_asset = export_utils.check_vocabulary(config, spm_model_file, vocab_file)
+  vocab_asset = export_utils.check_vocabulary(config, spm_model_file,
+                                              vocab_file)
   init_checkpoint = resolve_checkpoint(init_checkpoint)
   inputs = export_utils.input_files(albert_config, vocab_asset,
                                     init_checkpoint)
   check_export_path_clear_of_inputs(export_path, inputs)
   assignment = check_checkpoint(config, init_checkpoint, use_einsum,
                                 include_mlm, include_sop)
-  with export_utils.staged_export(export_path, inputs, overwrite,
-                                  "TF-Hub module") as staged_module:
+  with export_utils.staged_export(
+      export_path, inputs, overwrite, "TF-Hub module",
+      expected_files=(HUB_MODULE_FILE, "saved_model.pb")) as staged_module:
     # The config asset is written from the parsed config, so an
     # AlbertConfig object and a json path ship the same file.
     config_asset = os.path.join(os.path.dirname(staged_module), CONFIG_NAME)

@@ -18,8 +18,10 @@ A model directory is the released layout: albert_config.json, a checkpoint
 (model.ckpt-best) and the tokenizer (30k-clean.model). An export is written
 below a hidden staging directory beside its path and renamed into place
 only when complete; it never replaces its own inputs, and replaces only a
-previous export (see `is_replaceable_export`). A killed export's staging
-directory is removed by the next run (`remove_dead_export_leftovers`).
+previous export (see `is_replaceable_export`), and of that only the files
+its exporter wrote: other files in it are moved into the new export
+(export_files.py). A killed export's staging directory is removed by the
+next run (`remove_dead_export_leftovers`).
 """
 
 from __future__ import absolute_import
@@ -36,6 +38,7 @@ import uuid
 from absl import logging as absl_logging
 import tensorflow.compat.v1 as tf
 
+from albert import export_files
 from albert import modeling
 from albert import peer_watch
 from albert import runtime
@@ -47,8 +50,26 @@ DEFAULT_CHECKPOINT_NAME = "model.ckpt-best"
 # What makes a directory recognisably an export that --overwrite_export_path
 # may replace: hub's own file of TF1 modules, or the marker every export of
 # this tool carries (hidden, so globs over the module do not see it).
-HUB_MODULE_FILE = "tfhub_module.pb"
-EXPORT_MARKER = ".albert_export"
+HUB_MODULE_FILE = export_files.HUB_MODULE_FILE
+EXPORT_MARKER = export_files.EXPORT_MARKER
+is_remote = export_files.is_remote
+
+# How check_replaceable names each exporter's format (staged_export's
+# `what`): (what export_path is not, what it lacks, what is replaced).
+_MARKER_NAME = "%s marker" % EXPORT_MARKER
+_FORMATS = {
+    "TF-Hub module": ("a previous export",
+                      "%s or %s" % (HUB_MODULE_FILE, _MARKER_NAME),
+                      "exported modules"),
+    "TF2 SavedModel": ("a previous TF2 SavedModel export", _MARKER_NAME,
+                       "exports of this tool"),
+    "transformers model": ("a previous Hugging Face export", _MARKER_NAME,
+                           "exports of this tool"),
+    "model directory": ("a model directory written by import_from_hf",
+                        _MARKER_NAME, "exports of this tool"),
+    "checkpoint": ("a previous checkpoint export", _MARKER_NAME,
+                   "exports of this tool"),
+}
 
 
 class ExportError(ValueError):
@@ -161,10 +182,6 @@ def check_vocabulary(albert_config, spm_model_file, vocab_file):
   return path
 
 
-def is_remote(path):
-  return "://" in path
-
-
 def normalised(path):
   """A comparable form of path: symlinks resolved where that is possible."""
   if is_remote(path):
@@ -234,13 +251,44 @@ def is_replaceable_export(path):
           not tf.gfile.ListDirectory(path))
 
 
-def check_replaceable(export_path):
+def check_replaceable(export_path, what="TF-Hub module"):
+  """Fails unless export_path is a previous export, naming the format.
+
+  Args:
+    export_path: the existing directory to replace.
+    what: the export's kind, as staged_export takes it.
+  """
   if not is_replaceable_export(export_path):
+    kind, lacks, replaced = _FORMATS.get(what, _FORMATS["TF-Hub module"])
     raise ExportError(
-        "export_path %s exists and is not a previous export (no %s in it); "
-        "--overwrite_export_path replaces only exported modules. Remove it "
-        "yourself or choose another export_path" %
-        (export_path, HUB_MODULE_FILE))
+        "export_path %s exists and is not %s (no %s in it); "
+        "--overwrite_export_path replaces only %s. Remove it yourself or "
+        "choose another export_path" % (export_path, kind, lacks, replaced))
+
+
+def check_foreign_files_kept(export_path, new_paths):
+  """Fails if the new export would replace a file the exporter did not write.
+
+  Such files (a model card a user added) are moved into the new export;
+  one at a path the new export writes as well would be lost.
+
+  Args:
+    export_path: the previous export.
+    new_paths: relative paths the new export writes.
+
+  Raises:
+    ExportError: naming the files, before anything is written.
+  """
+  foreign = export_files.foreign_entries(export_path, new_paths)
+  clashing = export_files.clashes(foreign, new_paths)
+  if clashing:
+    raise ExportError(
+        "export_path %s holds %s, which the previous export did not write "
+        "and this export would replace; move %s out of export_path and run "
+        "again (nothing was written)" %
+        (export_path, ", ".join(os.path.join(export_path, path)
+                                for path in clashing),
+         "it" if len(clashing) == 1 else "them"))
 
 
 def hidden_name(export_path, kind):
@@ -290,8 +338,11 @@ def remove_dead_export_leftovers(export_path):
   Staging directories (".<name>.tmp-<pid>-<random>") of processes that are
   gone are removed. A previous module moved aside for replacement
   (".<name>.old-<pid>-<random>") is put back when the run died before the
-  new one was moved in (export_path is missing), and removed otherwise.
-  Leftovers of live processes and every other name are left alone.
+  new one was moved in (export_path is missing). Otherwise the run died
+  after: the files of the old one that its exporter did not write are
+  moved into the new one, as that run would have, and the rest removed
+  (`export_files.finish_replacement`). Leftovers of live processes and
+  every other name are left alone.
 
   Args:
     export_path: local module path (remote paths are skipped: their
@@ -321,6 +372,15 @@ def remove_dead_export_leftovers(export_path):
         tf.logging.warning(
             "Restored the previous module %s: a killed export (pid %d) had "
             "moved it aside to %s", export_path, pid, entry)
+      elif match.group(1) == "old":
+        kept = export_files.finish_replacement(path, export_path)
+        if kept:
+          tf.logging.warning(
+              "Kept %d file(s) of the previous export that a killed export "
+              "(pid %d) had moved aside to %s, moved into %s: %s", len(kept),
+              pid, entry, export_path, ", ".join(kept))
+        if os.path.lexists(path):
+          continue  # Files left in it, named by a warning.
       else:
         remove_tree(path)
     except OSError as e:
@@ -360,19 +420,26 @@ def make_parent(export_path):
         (export_path, getattr(e, "message", None) or e))
 
 
-def move_into_place(staged, export_path, overwrite):
-  """Renames the finished module to export_path (replacing it if asked)."""
+def move_into_place(staged, export_path, overwrite, what="TF-Hub module"):
+  """Renames the finished module to export_path (replacing it if asked).
+
+  A replaced export's files that its exporter did not write are moved
+  into the new one (`export_files.finish_replacement`), with a warning
+  naming them.
+  """
   if not tf.gfile.Exists(export_path):
     tf.gfile.Rename(staged, export_path)
     return
   if not overwrite:
     raise ExportError("export_path %s appeared while exporting; it was "
                       "not replaced" % export_path)
-  check_replaceable(export_path)
+  check_replaceable(export_path, what)
+  check_foreign_files_kept(export_path, export_files.written_paths(staged))
   # Move the old module aside first: if the second rename fails it is put
   # back, so export_path never holds a half-replaced module. A run killed
   # in between leaves it under a hidden name, and the next run puts it
-  # back (remove_dead_export_leftovers).
+  # back, or finishes the replacement if the new one is in place
+  # (remove_dead_export_leftovers).
   old = hidden_name(export_path, "old")
   tf.gfile.Rename(export_path, old)
   try:
@@ -380,16 +447,24 @@ def move_into_place(staged, export_path, overwrite):
   except BaseException:
     tf.gfile.Rename(old, export_path)
     raise
-  remove_quietly(old)
+  kept = export_files.finish_replacement(old, export_path)
+  if kept:
+    tf.logging.warning(
+        "Kept %d file(s) in %s that the previous export did not write: %s",
+        len(kept), export_path, ", ".join(kept))
 
 
 @contextlib.contextmanager
-def staged_export(export_path, inputs, overwrite=False, what="export"):
+def staged_export(export_path, inputs, overwrite=False, what="export",
+                  expected_files=()):
   """Writes an export under a hidden name; renames it into place when done.
 
   Checks first that export_path neither is nor holds an input, cleans up
   what killed exports to the same path left, and refuses an existing
-  export_path unless `overwrite` and it is a previous export.
+  export_path unless `overwrite` and it is a previous export. Files in it
+  that the previous export did not write are kept (moved into the new
+  one); one at a path the new export writes is an error, before anything
+  is written when `expected_files` names it, else before the swap.
 
     with export_utils.staged_export(path, inputs) as staged:
       tf.gfile.MakeDirs(staged)   # or let the writer create it
@@ -402,7 +477,10 @@ def staged_export(export_path, inputs, overwrite=False, what="export"):
     export_path: the directory to create.
     inputs: (what, path) of every file the export reads.
     overwrite: replace a previous export at export_path.
-    what: the export's kind, written into its marker file.
+    what: the export's kind, written into its marker file and named by
+      the refusal of a directory that is not a previous export.
+    expected_files: relative paths the export will write, as far as known
+      before writing (checked against the files to keep).
 
   Yields:
     The path to write the export to (not yet created).
@@ -418,16 +496,20 @@ def staged_export(export_path, inputs, overwrite=False, what="export"):
       raise ExportError("export_path %s already exists; remove it or pass "
                         "--overwrite_export_path (overwrite=True)" %
                         export_path)
-    check_replaceable(export_path)
+    check_replaceable(export_path, what)
+    if expected_files:
+      check_foreign_files_kept(export_path, expected_files)
   make_parent(export_path)
   staging = hidden_name(export_path, "tmp")
   staged = os.path.join(staging, "export")
   try:
     tf.gfile.MakeDirs(staging)
     yield staged
+    # The manifest: what a later --overwrite_export_path may replace.
+    written = export_files.entries(staged)
     with tf.gfile.GFile(os.path.join(staged, EXPORT_MARKER), "w") as f:
-      f.write("%s written by albert\n" % what)
-    move_into_place(staged, export_path, overwrite)
+      f.write(export_files.marker_text(what, written))
+    move_into_place(staged, export_path, overwrite, what)
   except (OSError, tf.errors.OpError) as e:
     raise write_failed(export_path, e)
   finally:

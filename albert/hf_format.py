@@ -212,6 +212,29 @@ _HF_DEFAULTS = {"vocab_size": 30000, "embedding_size": 128,
 LAYER_NORM_EPS = 1e-12
 
 
+def require_safetensors():
+  """The safetensors package, with its numpy API loaded.
+
+  Imported when a command needs it rather than with the module, so that a
+  missing package is one line saying what to install, not a traceback.
+
+  Raises:
+    ExportError: safetensors is not installed (or cannot be imported).
+  """
+  try:
+    # pylint: disable=g-import-not-at-top,unused-import
+    import safetensors
+    import safetensors.numpy
+    # pylint: enable=g-import-not-at-top,unused-import
+  except ImportError as e:
+    raise ExportError(
+        "the Hugging Face export and import need the safetensors package, "
+        "which cannot be imported (%s): pip install safetensors (or pip "
+        "install -r requirements.txt)" % (str(e).splitlines()[0] if str(e)
+                                          else type(e).__name__))
+  return safetensors
+
+
 def name_list(names, limit=12):
   """The first `limit` names, comma-separated, for one-line messages."""
   names = list(names)

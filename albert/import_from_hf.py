@@ -49,8 +49,6 @@ import tempfile
 from absl import app
 from absl import flags
 import numpy as np
-import safetensors
-import safetensors.numpy
 import tensorflow.compat.v1 as tf
 
 from albert import export_utils
@@ -64,6 +62,12 @@ ExportError = export_utils.ExportError
 _OTHER_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json",
                   "tf_model.h5", "flax_model.msgpack")
 
+# The files of the model directory written, as far as known before writing
+# (the checkpoint's data shards are named by TensorFlow); for overwrite's
+# check of the files a user added to a previous one.
+MODEL_FILES = (export_utils.CONFIG_NAME, export_utils.SPM_MODEL_NAME,
+               "checkpoint", export_utils.DEFAULT_CHECKPOINT_NAME + ".index")
+
 FLAG_DEFAULTS = runtime.define_flags([
     ("string", "hf_directory", None,
      "The transformers model directory: config.json, model.safetensors and "
@@ -74,7 +78,7 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "overwrite_export_path", False,
      "Replace export_path if it holds a previous export; anything else "
      "there is an error. The old one is removed only after the new one is "
-     "complete."),
+     "complete; files in it that the import did not write are kept."),
 ])
 
 ImportSummary = collections.namedtuple(
@@ -160,6 +164,7 @@ def load_tensors(path):
   Raises:
     ExportError: the file is not a readable safetensors file.
   """
+  safetensors = hf_format.require_safetensors()
   if export_utils.is_remote(path):
     # safetensors reads local files only.
     handle, scratch = tempfile.mkstemp(suffix=".safetensors")
@@ -250,6 +255,8 @@ def import_from_hf(hf_directory, export_path, overwrite=False):
       weights or tokenizer, tensors that do not map or fit, an export_path
       that is (or holds) the input, or a failed write.
   """
+  # Before any work: without it no weights can be read.
+  hf_format.require_safetensors()
   if not hf_directory:
     raise ExportError("no hf_directory given")
   if not tf.gfile.IsDirectory(hf_directory):
@@ -295,7 +302,8 @@ def import_from_hf(hf_directory, export_path, overwrite=False):
             ("sentencepiece model", spm_model_file)]
   inputs += [("weights file", path) for path in paths]
   with export_utils.staged_export(export_path, inputs, overwrite,
-                                  "model directory") as staged:
+                                  "model directory",
+                                  expected_files=MODEL_FILES) as staged:
     tf.gfile.MakeDirs(staged)
     with tf.gfile.GFile(os.path.join(staged, export_utils.CONFIG_NAME),
                         "w") as f:

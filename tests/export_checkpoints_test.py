@@ -368,7 +368,7 @@ def test_existing_directories_and_overwrite(tiny, tmp_path):
   export_path = str(other / EXPORT_NAME)
   with pytest.raises(ValueError, match="already exists"):
     export(tiny.directory, export_path)
-  with pytest.raises(ValueError, match="is not a previous export"):
+  with pytest.raises(ValueError, match="is not a previous checkpoint export"):
     export(tiny.directory, export_path, overwrite_export_path=True)
   assert listing(str(other)) == ["notes.txt"]
 

@@ -308,7 +308,8 @@ def test_export_path_rules(tiny, tmp_path):
     export_tf2.export_tf2_saved_model(tiny.config, tiny.init_checkpoint,
                                       str(taken),
                                       spm_model_file=tiny.spm_model_file)
-  with pytest.raises(export_tf2.ExportError, match="not a previous export"):
+  with pytest.raises(export_tf2.ExportError,
+                     match="not a previous TF2 SavedModel export"):
     export_tf2.export_tf2_saved_model(tiny.config, tiny.init_checkpoint,
                                       str(taken),
                                       spm_model_file=tiny.spm_model_file,

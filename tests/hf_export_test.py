@@ -13,6 +13,9 @@ import shutil
 import subprocess
 import sys
 
+from absl import flags
+from absl import logging as absl_logging
+from absl.testing import flagsaver
 import numpy as np
 import pytest
 import safetensors.numpy
@@ -663,6 +666,74 @@ def test_command_lines_with_relative_paths(tiny, work_dir):
   last = result.stderr.strip().splitlines()[-1]
   assert last.startswith("import_from_hf: error: export_path ") and (
       "already exists" in last), result.stderr
+
+
+# --- Without the safetensors package. ---
+
+
+@pytest.fixture
+def global_flags_restored():
+  """Global FLAGS usable here; values, parsed mark and verbosity put back."""
+  was_parsed = flags.FLAGS.is_parsed()
+  verbosity = absl_logging.get_verbosity()
+  with flagsaver.flagsaver():
+    if not was_parsed:
+      flags.FLAGS.mark_as_parsed()
+    yield flags.FLAGS
+  if not was_parsed:
+    flags.FLAGS.__dict__["__flags_parsed"] = False
+  absl_logging.set_verbosity(verbosity)
+
+
+NO_SAFETENSORS = ("the Hugging Face export and import need the safetensors "
+                  "package, which cannot be imported")
+INSTALL = "pip install safetensors (or pip install -r requirements.txt)"
+
+
+def test_missing_safetensors_is_one_line_saying_what_to_install(
+    tiny, hf_dir, work_dir, global_flags_restored, monkeypatch, capsys):
+  FLAGS = global_flags_restored
+  # As where the package is not installed: importing it fails.
+  monkeypatch.setitem(sys.modules, "safetensors", None)
+  monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+  cases = [(export_to_hf, dict(albert_directory=tiny.directory,
+                               export_path=str(work_dir / "no_st_hf"))),
+           (import_from_hf, dict(hf_directory=hf_dir,
+                                 export_path=str(work_dir / "no_st_back")))]
+  for module, values in cases:
+    program = module.__name__.split(".")[-1]
+    monkeypatch.setattr(sys, "argv", [program + ".py"])
+    for name, value in values.items():
+      setattr(FLAGS, name, value)
+    with pytest.raises(SystemExit) as raised:
+      module.main(None)
+    assert raised.value.code == 1
+    errors = capsys.readouterr().err
+    assert "Traceback" not in errors
+    last = errors.strip().splitlines()[-1]
+    assert last.startswith("%s: error: %s" % (program, NO_SAFETENSORS))
+    assert last.endswith(INSTALL), last
+    assert not os.path.exists(values["export_path"])
+
+
+def test_commands_start_without_safetensors(tiny, work_dir):
+  """Neither module imports it at import time (a traceback before main)."""
+  script = "\n".join([
+      "import sys",
+      "sys.modules['safetensors'] = None",
+      "from absl import app",
+      "from albert import export_to_hf, import_from_hf",
+      "sys.argv = ['export_to_hf', '--albert_directory=%s',"
+      " '--export_path=%s']" % (tiny.directory, work_dir / "no_st_cli"),
+      "app.run(export_to_hf.main)"])
+  result = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=ROOT),
+                          capture_output=True, text=True, timeout=120)
+  assert result.returncode == 1, result.stderr[-3000:]
+  assert "Traceback" not in result.stderr
+  last = result.stderr.strip().splitlines()[-1]
+  assert last.startswith("export_to_hf: error: " + NO_SAFETENSORS), last
+  assert last.endswith(INSTALL)
 
 
 # --- Other stored forms. ---

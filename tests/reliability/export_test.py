@@ -6,8 +6,9 @@ deleted the model it exported (--export_path=<albert_directory>
 --overwrite_export_path), an overwrite that deleted any tree, staging and
 scratch directories a killed export left where globs see them, hub
 handles that were missing or not TF1 modules reported as a checkpoint
-problem, a full disk reported by a traceback, and unreadable checkpoints
-found only when restoring.
+problem, a full disk reported by a traceback, unreadable checkpoints
+found only when restoring, and files a user added to an export lost by a
+run killed while replacing it.
 
 Kills are deterministic: the child process kills itself (SIGKILL, so no
 clean-up runs) at a chosen call of the export, never after a sleep.
@@ -29,6 +30,7 @@ import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
 import hub_fixtures
+from albert import export_files
 from albert import export_to_tfhub
 from albert import fine_tuning_utils
 
@@ -261,6 +263,7 @@ KILLING_CHILD = r'''
 import json, os, signal, sys
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
+from albert import export_files
 from albert import export_to_tfhub
 
 args = json.loads(sys.argv[1])
@@ -289,6 +292,9 @@ def rename_or_die(source, target, overwrite=False):
 
 if args["kill_at"] == "module_written":
   hub.Module.export = export_then_die
+elif args["kill_at"] == "carrying_over":
+  # The new module is in place, the previous one still aside.
+  export_files.finish_replacement = lambda old, export_path: kill()
 else:
   tf.gfile.Rename = rename_or_die
 export_to_tfhub.run(export_to_tfhub.default_options(
@@ -367,6 +373,36 @@ def test_killed_replacement_puts_the_previous_module_back(pristine,
     export_to_tfhub.run(options(pristine.directory, export_path))
   assert digest_tree(export_path) == before
   assert os.listdir(str(parent)) == ["hub"]
+
+
+def test_killed_after_the_swap_loses_no_file_a_user_added(pristine,
+                                                          tmp_path):
+  parent = tmp_path / "out"
+  parent.mkdir()
+  export_path = str(parent / "hub")
+  export_to_tfhub.run(options(pristine.directory, export_path))
+  card = os.path.join(export_path, "README.md")
+  with open(card, "w") as f:
+    f.write("my model card")
+  pid, _ = export_and_kill(tmp_path, pristine.directory, export_path,
+                           "carrying_over")
+  # The new module (without "mlm") is in place, the card still aside.
+  assert "mlm" not in signatures(export_path)
+  assert not os.path.exists(card)
+  # (The killed run's staging directory is beside it too.)
+  (aside,) = [name for name in os.listdir(str(parent))
+              if name.startswith(".hub.old-")]
+  assert aside.startswith(".hub.old-%d-" % pid)
+  assert export_files.read_marker(str(parent / aside))[1]
+
+  # The next run, even one that replaces nothing, carries the card over
+  # and removes the rest of the previous module.
+  with pytest.raises(export_to_tfhub.ExportError, match="already exists"):
+    export_to_tfhub.run(options(pristine.directory, export_path))
+  with open(card) as f:
+    assert f.read() == "my model card"
+  assert os.listdir(str(parent)) == ["hub"]
+  assert "mlm" not in signatures(export_path)
 
 
 # 4. Hub handles given to fine-tuning.
