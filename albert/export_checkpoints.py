@@ -419,8 +419,7 @@ def export_checkpoint(albert_config, init_checkpoint, export_path,
         restorer.restore(sess, init_checkpoint)
       except tf.errors.OpError as e:
         raise ExportError("init checkpoint %s cannot be restored: %s" %
-                          (init_checkpoint,
-                           (e.message or str(e)).splitlines()[0]))
+                          (init_checkpoint, runtime.error_line(e)))
       sess.run(set_global_step)
       with export_utils.staged_export(
           export_dir, inputs, overwrite, "checkpoint",

@@ -421,8 +421,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
           saver.restore(sess, init_checkpoint)
         except tf.errors.OpError as e:
           raise ExportError("init checkpoint %s cannot be restored: %s" %
-                            (init_checkpoint,
-                             (e.message or str(e)).splitlines()[0]))
+                            (init_checkpoint, runtime.error_line(e)))
         module.export(staged_module, sess)
       num_parameters = int(sum(np.prod(v.shape.as_list())
                                for v in variable_map.values()))

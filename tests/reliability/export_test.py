@@ -595,6 +595,21 @@ def test_unreadable_inputs_are_one_line_before_writing(pristine, tmp_path):
     f.write(b"garbage")
   fails(corrupt, "cannot be read")
 
+  # Flipped bytes, same size: named as corrupt, with its data file (it
+  # said "cannot be restored: Graph execution error:").
+  flipped = albert_copy(pristine, str(tmp_path / "flipped"))
+  (data,) = glob.glob(os.path.join(flipped, "model.ckpt-best.data-*"))
+  with open(data, "r+b") as f:
+    raw = bytearray(f.read())
+    for i in range(64, 96):
+      raw[i] ^= 0xFF
+    f.seek(0)
+    f.write(raw)
+  fails(flipped, "init checkpoint %s cannot be restored: checkpoint %s is "
+        "corrupt: its data file %s fails its checksum" % (
+            os.path.join(flipped, "model.ckpt-best"),
+            os.path.join(flipped, "model.ckpt-best"), data))
+
   no_config = albert_copy(pristine, str(tmp_path / "no_config"))
   os.remove(os.path.join(no_config, "albert_config.json"))
   fails(no_config, "has no albert_config.json")
@@ -606,7 +621,7 @@ def test_unreadable_inputs_are_one_line_before_writing(pristine, tmp_path):
     json.dump(config, f)
   fails(wrong, "ffn_1/intermediate/dense/kernel: config says [32, 48]")
   assert sorted(os.listdir(str(tmp_path))) == [
-      "corrupt", "no_config", "truncated", "wrong"]
+      "corrupt", "flipped", "no_config", "truncated", "wrong"]
 
   # A file of the checkpoint names its prefix, as --init_checkpoint does.
   summary = export_to_tfhub.run(options(
