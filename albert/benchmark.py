@@ -43,11 +43,14 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
+from albert import distributed
+from albert import estimators
 from albert import modeling
 from albert import pretraining
-from albert import runtime
+from albert import progress
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "albert_config_file", None,
      "The ALBERT config json file of the model to time."),
     ("integer", "max_seq_length", 128, "Sequence length S."),
@@ -65,7 +68,8 @@ FLAG_DEFAULTS = runtime.define_flags([
     ("bool", "measure_peak", True,
      "Measure this machine's matmul peak in the chosen precision, for the "
      "table's share-of-peak column."),
-] + runtime.performance_flag_specs() + runtime.distribution_flag_specs())
+] + command_line.performance_flag_specs() +
+    command_line.distribution_flag_specs())
 
 # How many runs a timed phase takes at most, so --num_steps=10**9 is not an
 # endless loop by mistake.
@@ -74,7 +78,7 @@ _MAX_STEPS = 100000
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 def encoder_flops_per_example(config, seq_length):
@@ -178,7 +182,7 @@ def _time_runs(session, op, num_steps, warmup_steps):
 def time_training(config, options, distribution=None):
   """Seconds per training run (one global batch) of the pretraining model_fn.
 
-  With a `runtime.Distribution` (--strategy=mirrored), every replica runs
+  With a `distributed.Distribution` (--strategy=mirrored), every replica runs
   the model_fn on its share of the batch, as in run_pretraining: the
   gradients' all-reduce is part of the timed step.
   """
@@ -188,7 +192,7 @@ def time_training(config, options, distribution=None):
       num_train_steps=10 ** 9, num_warmup_steps=0, use_tpu=False,
       use_one_hot_embeddings=False, optimizer=options.optimizer,
       log_every_n_steps=10 ** 9)
-  params = dict(runtime.model_params(options), batch_size=options.batch_size)
+  params = dict(estimators.model_params(options), batch_size=options.batch_size)
 
   def replica_step(features):
     spec = model_fn(features, None, tf.estimator.ModeKeys.TRAIN, params)
@@ -229,7 +233,7 @@ def time_inference(config, options):
     tf.set_random_seed(0)
     features = _random_inputs(config, options.batch_size,
                               options.max_seq_length, 1)
-    with runtime.compilation_scope(options.use_xla):
+    with estimators.compilation_scope(options.use_xla):
       model = modeling.AlbertModel(
           config, is_training=False, input_ids=features["input_ids"],
           input_mask=features["input_mask"],
@@ -291,7 +295,7 @@ def check_memory(config, options):
 def out_of_memory(options, error):
   """The one-line ValueError for an allocation that failed anyway."""
   if isinstance(error, tf.errors.OpError):
-    reason = runtime.op_error_reason(error)
+    reason = command_line.op_error_reason(error)
   else:
     reason = str(error).strip().splitlines()[0] if str(error) else "no memory"
   return ValueError("--batch_size=%d at --max_seq_length=%d does not fit in "
@@ -303,7 +307,7 @@ def check_options(options):
   """Fails on a missing or out-of-range flag, naming it."""
   if not options.albert_config_file:
     raise ValueError("--albert_config_file is required")
-  runtime.check_numeric_flags(options)
+  command_line.check_numeric_flags(options)
   for name in ("num_steps", "warmup_steps"):
     if getattr(options, name) > _MAX_STEPS:
       raise ValueError("--%s=%d: at most %d" %
@@ -312,7 +316,7 @@ def check_options(options):
     raise ValueError("--max_predictions_per_seq=%d exceeds --max_seq_length"
                      "=%d" % (options.max_predictions_per_seq,
                               options.max_seq_length))
-  runtime.check_performance_flags(options)
+  estimators.check_performance_flags(options)
   if getattr(options, "strategy", "none") == "multi_worker_mirrored":
     raise ValueError(
         "--strategy=multi_worker_mirrored: the benchmark times one machine "
@@ -327,10 +331,10 @@ def run(options):
     ValueError: bad flags or config.
   """
   check_options(options)
-  config = runtime.load_albert_config(options.albert_config_file,
-                                      options.max_seq_length)
+  config = modeling.load_albert_config(options.albert_config_file,
+                                       options.max_seq_length)
   check_memory(config, options)
-  distribution = runtime.distribution_from_options(
+  distribution = distributed.distribution_from_options(
       options, options.batch_size if options.mode != "infer" else None,
       batch_flag="batch_size")
   compute_dtype = modeling.compute_dtype_of(options.precision)
@@ -364,8 +368,8 @@ def run(options):
     phases.append(("infer", time_inference,
                    encoder_flops_per_example(config, options.max_seq_length)))
   for name, time_fn, flops_per_example in phases:
-    runtime.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
-                         options.warmup_steps, options.num_steps)
+    progress.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
+                          options.warmup_steps, options.num_steps)
     try:
       seconds = (time_training(config, options, distribution)
                  if name == "train" else time_fn(config, options))
@@ -413,13 +417,13 @@ def format_table(results):
 
 def _main(options):
   # Graph-building chatter (variables, features) would bury the table.
-  with runtime.show_only_own_logs():
+  with progress.show_only_own_logs():
     results = run(options)
   print(format_table(results))
   print(json.dumps(results, sort_keys=True))
 
 
-main = runtime.cli_main(_main)
+main = command_line.cli_main(_main)
 
 
 if __name__ == "__main__":

@@ -93,9 +93,10 @@ from absl import flags
 from absl import logging
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
 from albert import input_pipeline
 from albert import peer_watch
-from albert import runtime
+from albert import progress
 from albert import tokenization
 
 FLAGS = flags.FLAGS
@@ -1439,7 +1440,7 @@ def create_pretraining_data(input_files, output_files, vocab_file=None,
   # ones specific to this tool.
   numeric = dataclasses.asdict(options)
   numeric.update(num_workers=num_workers, chunk_size=chunk_size)
-  runtime.check_numeric_flags(numeric)
+  command_line.check_numeric_flags(numeric)
   options.validate()
   if input_file_mode not in ("r", "rb"):
     raise ValueError('--input_file_mode must be "r" or "rb", got %r' %
@@ -1550,9 +1551,9 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
   signal.signal(signal.SIGTERM, _terminate)
-  runtime.log_each_line_once()
+  progress.log_each_line_once()
   try:
-    runtime.check_numeric_flags(FLAGS)
+    command_line.check_numeric_flags(FLAGS)
     options = Options(
         max_seq_length=FLAGS.max_seq_length,
         max_predictions_per_seq=FLAGS.max_predictions_per_seq,

@@ -70,9 +70,11 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
 from albert import export_utils
+from albert import hub_model
 from albert import modeling
-from albert import runtime
 
 FLAGS = flags.FLAGS
 
@@ -91,7 +93,7 @@ HEADS = (("cls/predictions/", "masked-LM", "mlm"),
 # "<var>/adam_v") and the names the released script meant to filter.
 _SLOT_NAME = re.compile(r"/(adam|lamb)_[mv]$")
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "albert_directory", None,
      "The directory where the ALBERT model (albert_config.json and the "
      "checkpoint; 30k-clean.model and .vocab are copied when there) "
@@ -130,19 +132,6 @@ CheckpointExportSummary = collections.namedtuple(
     ["export_path", "init_checkpoint", "global_step", "num_variables",
      "num_parameters", "heads", "random_variables", "copied_files",
      "dropped_slots", "dropped_variables"])
-
-
-def _export_to_tfhub():
-  """The export_to_tfhub module, imported on first use.
-
-  Importing it defines its flags. Imported with this module, its help texts
-  (an export_path that is a hub module) would win for the flags both share,
-  and its own flags (--spm_model_file, --use_einsum) would be accepted by
-  this command and ignored; imported after the flags are parsed, neither
-  happens.
-  """
-  from albert import export_to_tfhub  # pylint: disable=g-import-not-at-top
-  return export_to_tfhub
 
 
 def check_export_path(export_path):
@@ -241,15 +230,10 @@ def build_export_graph(albert_config, include_mlm, include_sop):
   Returns:
     (model variables, global_step variable).
   """
-  hub_export = _export_to_tfhub()
-  names = ["input_ids", "input_mask", "segment_ids"]
-  if include_mlm:
-    names.append("mlm_positions")
-  inputs = {name: tf.placeholder(tf.int32, [None, None], name)
-            for name in names}
-  hub_export.build_model_outputs(albert_config, inputs, is_training=False,
-                                 include_mlm=include_mlm,
-                                 include_sop=include_sop)
+  hub_model.build_model_outputs(albert_config,
+                                hub_model.placeholders(include_mlm),
+                                is_training=False, include_mlm=include_mlm,
+                                include_sop=include_sop)
   model_variables = tf.global_variables()
   global_step = tf.train.get_or_create_global_step()
   return model_variables, global_step
@@ -258,7 +242,7 @@ def build_export_graph(albert_config, include_mlm, include_sop):
 def check_heads(init_checkpoint, assignment, allow_random_heads):
   """Fails on heads missing from, or mismatching, the checkpoint.
 
-  The encoder was checked before (`export_to_tfhub.check_checkpoint`), so
+  The encoder was checked before (`hub_model.check_checkpoint`), so
   whatever is unmatched here belongs to a head.
 
   Args:
@@ -392,9 +376,9 @@ def export_checkpoint(albert_config, init_checkpoint, export_path,
   check_clear_of_inputs(export_path, export_dir, inputs)
   _check_export_dir_free(export_path, export_dir, overwrite)
   # The encoder: shapes and presence, one line naming the variables.
-  _export_to_tfhub().check_checkpoint(config, init_checkpoint,
-                                      include_mlm=False, include_sop=False)
-  source_step = runtime.checkpoint_global_step(init_checkpoint)
+  hub_model.check_checkpoint(config, init_checkpoint, include_mlm=False,
+                             include_sop=False)
+  source_step = checkpoints.checkpoint_global_step(init_checkpoint)
   global_step_value = 0 if source_step is None else source_step
 
   with tf.Graph().as_default():
@@ -419,7 +403,7 @@ def export_checkpoint(albert_config, init_checkpoint, export_path,
         restorer.restore(sess, init_checkpoint)
       except tf.errors.OpError as e:
         raise ExportError("init checkpoint %s cannot be restored: %s" %
-                          (init_checkpoint, runtime.error_line(e)))
+                          (init_checkpoint, command_line.error_line(e)))
       sess.run(set_global_step)
       with export_utils.staged_export(
           export_dir, inputs, overwrite, "checkpoint",
@@ -521,7 +505,7 @@ def run(options):
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 main = export_utils.cli_main(run, format_summary)

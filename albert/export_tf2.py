@@ -62,6 +62,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from albert import export_utils
+from albert import hub_model
 from albert import modeling
 from albert import pretraining
 
@@ -256,9 +257,7 @@ def checkpoint_values(albert_config, init_checkpoint, use_einsum=True,
   Raises:
     ExportError: variables are missing or have other shapes (one line).
   """
-  # Imported here: export_to_tfhub dispatches to this module.
-  from albert import export_to_tfhub  # pylint: disable=g-import-not-at-top
-  assignment = export_to_tfhub.check_checkpoint(
+  assignment = hub_model.check_checkpoint(
       albert_config, init_checkpoint, use_einsum=use_einsum,
       include_mlm=include_mlm, include_sop=False)
   reader = tf.train.load_checkpoint(init_checkpoint)

@@ -58,13 +58,13 @@ import numpy as np
 import sentencepiece as spm
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
 from albert import export_utils
 from albert import hf_format
-from albert import runtime
 
 ExportError = export_utils.ExportError
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "albert_directory", None,
      "The directory where the ALBERT model (albert_config.json, the "
      "checkpoint and 30k-clean.model) resides."),
@@ -309,7 +309,7 @@ def run(options):
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 main = export_utils.cli_main(run, format_summary)

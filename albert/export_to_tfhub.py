@@ -62,11 +62,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
+from albert import command_line
 from albert import export_tf2
 from albert import export_utils
-from albert import modeling
-from albert import pretraining
-from albert import runtime
+from albert import hub_model
 
 FLAGS = flags.FLAGS
 
@@ -83,12 +82,20 @@ remove_dead_export_leftovers = export_utils.remove_dead_export_leftovers
 check_export_path_clear_of_inputs = (
     export_utils.check_export_path_clear_of_inputs)
 
+# The module's computation and the checkpoint check live in hub_model (the
+# TF2 and checkpoint exporters use them too); re-exported under the names
+# code written against this module uses.
+get_mlm_logits = hub_model.get_mlm_logits
+build_model_outputs = hub_model.build_model_outputs
+check_checkpoint = hub_model.check_checkpoint
+_placeholders = hub_model.placeholders
+
 # Graph variants of the module: hub.Module(tags={"train"}) gets dropout,
 # the default (no tags) is the deterministic inference graph.
 TAGS_AND_ARGS = [({"train"}, {"is_training": True}),
                  (set(), {"is_training": False})]
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "albert_directory", None,
      "The directory where the ALBERT model (albert_config.json, the "
      "checkpoint and 30k-clean.model) resides."),
@@ -136,77 +143,6 @@ ExportSummary = collections.namedtuple(
     ["export_path", "init_checkpoint", "signatures", "num_variables",
      "num_parameters", "vocab_file", "do_lower_case", "use_einsum",
      "unused_checkpoint_variables"])
-
-
-def get_mlm_logits(input_tensor, albert_config, mlm_positions,
-                   output_weights):
-  """The released masked-LM head, returning logits instead of a loss.
-
-  The same head (and variable names) as pretraining uses, so a pretraining
-  checkpoint's head loads: a dense layer to E with the config's activation,
-  LayerNorm, then the tied word-embedding decoder plus
-  cls/predictions/output_bias.
-
-  Args:
-    input_tensor: float Tensor [B, S, H], the encoder output.
-    albert_config: `AlbertConfig`.
-    mlm_positions: int32 Tensor [B, P] of positions to predict.
-    output_weights: float Tensor [V, E], the word-embedding table.
-
-  Returns:
-    float Tensor [B * P, V] of logits.
-  """
-  return pretraining.get_masked_lm_logits(albert_config, input_tensor,
-                                         output_weights, mlm_positions)
-
-
-def build_model_outputs(albert_config, inputs, is_training, use_einsum=True,
-                        include_mlm=True, include_sop=True):
-  """The module's computation, without the hub signatures.
-
-  Args:
-    albert_config: `AlbertConfig`.
-    inputs: dict with int32 Tensors "input_ids", "input_mask",
-      "segment_ids" [B, S] and, with include_mlm, "mlm_positions" [B, P].
-    is_training: dropout on (the {"train"} graph) or off.
-    use_einsum: einsum, or matmul + reshape only.
-    include_mlm: also build the masked-LM head.
-    include_sop: also build the sentence-order head.
-
-  Returns:
-    dict: "sequence_output" [B, S, H], "pooled_output" [B, H], with
-    include_mlm "mlm_logits" [B * P, V], with include_sop "sop_log_probs"
-    [B, 2].
-  """
-  model = modeling.AlbertModel(
-      config=albert_config,
-      is_training=is_training,
-      input_ids=inputs["input_ids"],
-      input_mask=inputs["input_mask"],
-      token_type_ids=inputs["segment_ids"],
-      use_one_hot_embeddings=False,
-      use_einsum=use_einsum)
-  outputs = {
-      "sequence_output": model.get_sequence_output(),
-      "pooled_output": model.get_pooled_output(),
-  }
-  if include_mlm:
-    outputs["mlm_logits"] = get_mlm_logits(
-        model.get_sequence_output(), albert_config, inputs["mlm_positions"],
-        model.get_embedding_table())
-  if include_sop:
-    outputs["sop_log_probs"] = pretraining.get_sentence_order_log_probs(
-        albert_config, model.get_pooled_output())
-  return outputs
-
-
-def _placeholders(include_mlm):
-  """int32 [None, None] inputs, named as the released module's."""
-  names = ["input_ids", "input_mask", "segment_ids"]
-  if include_mlm:
-    names.append("mlm_positions")
-  return {name: tf.placeholder(tf.int32, [None, None], name)
-          for name in names}
 
 
 def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
@@ -275,70 +211,6 @@ def make_module_fn(albert_config, vocab_asset_path, do_lower_case,
         })
 
   return module_fn
-
-
-def check_checkpoint(albert_config, init_checkpoint, use_einsum=True,
-                     include_mlm=True, include_sop=True):
-  """Checks that the checkpoint holds every module variable, in its shape.
-
-  Builds the module's computation in a scratch graph and matches its
-  variables against the checkpoint by name.
-
-  Args:
-    albert_config: `AlbertConfig`.
-    init_checkpoint: checkpoint prefix.
-    use_einsum: as the export will build it (names do not depend on it).
-    include_mlm: whether the MLM head must be there.
-    include_sop: whether the sentence-order head must be there.
-
-  Returns:
-    The `modeling.get_assignment_map_from_checkpoint` result.
-
-  Raises:
-    ExportError: shapes differ, or variables are missing; missing
-      pretraining heads get their own message pointing at include_mlm and
-      include_sop.
-  """
-  with tf.Graph().as_default():
-    build_model_outputs(albert_config, _placeholders(include_mlm),
-                        is_training=False, use_einsum=use_einsum,
-                        include_mlm=include_mlm, include_sop=include_sop)
-    tvars = tf.global_variables()
-    result = modeling.get_assignment_map_from_checkpoint(tvars,
-                                                         init_checkpoint)
-  if result.shape_mismatches:
-    # One line, as every error of the command line: "; " between names.
-    lines = ["%s: config says %s, checkpoint has %s" % (name, shape,
-                                                        ckpt_shape)
-             for name, shape, _, ckpt_shape in result.shape_mismatches]
-    raise ExportError(
-        "init checkpoint %s does not match the config: %d variable(s) have "
-        "other shapes (is the albert_config.json this checkpoint's?): %s%s" %
-        (init_checkpoint, len(lines), "; ".join(lines[:20]),
-         " ..." if len(lines) > 20 else ""))
-  missing = list(result.unmatched_variables)
-  heads = (("cls/predictions/", "masked-LM", "mlm"),
-           ("cls/seq_relationship/", "sentence-order", "sop"))
-  head_missing = [n for n in missing
-                  if n.startswith(tuple(prefix for prefix, _, _ in heads))]
-  if head_missing and len(head_missing) == len(missing):
-    absent = [(what, flag) for prefix, what, flag in heads
-              if any(n.startswith(prefix) for n in head_missing)]
-    raise ExportError(
-        "init checkpoint %s has no %s head (%s); it looks like a fine-tuned "
-        "checkpoint. Export without it with %s: the module then lacks the "
-        "%s signature(s)." %
-        (init_checkpoint, " or ".join(what for what, _ in absent),
-         ", ".join(head_missing),
-         " ".join("--noinclude_%s" % flag for _, flag in absent),
-         ", ".join("'%s'" % flag for _, flag in absent)))
-  if missing:
-    raise ExportError(
-        "init checkpoint %s lacks %d of the module's %d variables; they "
-        "would be exported with random weights: %s%s" %
-        (init_checkpoint, len(missing), len(tvars), ", ".join(missing[:20]),
-         " ..." if len(missing) > 20 else ""))
-  return result
 
 
 def signature_descriptions(spec, tags=None):
@@ -421,7 +293,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
           saver.restore(sess, init_checkpoint)
         except tf.errors.OpError as e:
           raise ExportError("init checkpoint %s cannot be restored: %s" %
-                            (init_checkpoint, runtime.error_line(e)))
+                            (init_checkpoint, command_line.error_line(e)))
         module.export(staged_module, sess)
       num_parameters = int(sum(np.prod(v.shape.as_list())
                                for v in variable_map.values()))
@@ -511,7 +383,7 @@ def run(options):
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 main = export_utils.cli_main(run, format_summary)

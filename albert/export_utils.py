@@ -38,10 +38,12 @@ import uuid
 from absl import logging as absl_logging
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
 from albert import export_files
 from albert import modeling
 from albert import peer_watch
-from albert import runtime
+from albert import progress
 from albert import tokenization
 
 CONFIG_NAME = "albert_config.json"
@@ -123,7 +125,7 @@ def resolve_checkpoint(init_checkpoint):
       raise ExportError("init checkpoint %s is a directory without a "
                         "checkpoint in it" % init_checkpoint)
     init_checkpoint = latest
-  init_checkpoint = runtime.resolve_init_checkpoint(init_checkpoint)
+  init_checkpoint = checkpoints.resolve_init_checkpoint(init_checkpoint)
   if not tf.gfile.Exists(init_checkpoint + ".index"):
     found = checkpoints_in(os.path.dirname(init_checkpoint))
     raise ExportError(
@@ -135,7 +137,7 @@ def resolve_checkpoint(init_checkpoint):
   # A truncated or corrupt checkpoint would otherwise fail only when the
   # weights are restored, with a TensorFlow traceback naming no file.
   try:
-    runtime.check_checkpoint_files(init_checkpoint, "init checkpoint")
+    checkpoints.check_checkpoint_files(init_checkpoint, "init checkpoint")
   except ValueError as e:
     raise ExportError(str(e))
   return init_checkpoint
@@ -569,7 +571,7 @@ def model_from_options(options):
   for name in ("albert_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
-  runtime.check_numeric_flags(options)
+  command_line.check_numeric_flags(options)
   config_file, checkpoint = model_directory(options.albert_directory,
                                             options.checkpoint_name)
   return options.albert_directory, config_file, checkpoint
@@ -580,14 +582,14 @@ def cli_main(run_fn, format_summary):
 
   Deprecation notices and hub's own log lines would bury the summary; this
   package's warnings and all errors remain. Bad inputs, a full disk and
-  Ctrl-C end in one line and an exit code (runtime.cli_main).
+  Ctrl-C end in one line and an exit code (command_line.cli_main).
   """
 
   def run_and_report(options):
     absl_logging.set_verbosity(absl_logging.WARNING)
-    with runtime.show_only_own_logs():
+    with progress.show_only_own_logs():
       tf.disable_v2_behavior()
       summary = run_fn(options)
     print(format_summary(summary))
 
-  return runtime.cli_main(run_and_report)
+  return command_line.cli_main(run_and_report)

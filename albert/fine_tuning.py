@@ -19,7 +19,7 @@ files); this module does the rest in the same order for every task:
 
   1. check the flags, the init source, the config, the vocabulary and the
      output directory, and read every data file the run needs;
-  2. build the estimator (runtime);
+  2. build the estimator (estimators, distributed);
   3. train;
   4. evaluate every checkpoint once and keep the best;
   5. predict with the best (or latest) checkpoint;
@@ -40,11 +40,16 @@ import os
 
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
+from albert import distributed
+from albert import estimators
+from albert import file_io
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import modeling
 from albert import optimization
-from albert import runtime
+from albert import progress
 from albert import tokenization
 
 # What a task's head gives the model_fn.
@@ -78,7 +83,7 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
 
   Returns:
     model_fn(features, labels, mode, params); params (see
-    `runtime.model_params`) carry --precision, --use_xla and
+    `estimators.model_params`) carry --precision, --use_xla and
     --gradient_accumulation_steps.
   """
 
@@ -88,7 +93,7 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     for name in sorted(features.keys()):
       tf.logging.info("  name = %s, shape = %s", name, features[name].shape)
     precision = params.get("precision", "fp32")
-    compiled = runtime.compilation_scope(params.get("use_xla", False))
+    compiled = estimators.compilation_scope(params.get("use_xla", False))
     with compiled, modeling.compute_dtype_scope(
         modeling.compute_dtype_of(precision)):
       head = build_head(features, mode, params)
@@ -98,23 +103,23 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     # export restore output_dir's checkpoints over every variable anyway.
     if (init_checkpoint and not hub_module and
         mode == tf.estimator.ModeKeys.TRAIN):
-      scaffold_fn, initialized = runtime.init_from_checkpoint(
+      scaffold_fn, initialized = checkpoints.init_from_checkpoint(
           init_checkpoint, tvars, use_tpu=use_tpu,
           expected_unmatched=tuple(new_variable_prefixes))
-    runtime.log_variables(tvars, initialized)
+    checkpoints.log_variables(tvars, initialized)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
       accumulation_steps = params.get("gradient_accumulation_steps", 1)
-      with runtime.compilation_scope(params.get("use_xla", False)):
+      with estimators.compilation_scope(params.get("use_xla", False)):
         train_op = optimization.create_optimizer(
             head.loss, learning_rate, num_train_steps, num_warmup_steps,
             use_tpu, optimizer,
             gradient_accumulation_steps=accumulation_steps,
             precision=precision)
-      return runtime.train_spec(head.loss, train_op,
-                                runtime.train_batch_size_of(params),
-                                num_train_steps, use_tpu, log_every_n_steps,
-                                scaffold_fn, accumulation_steps)
+      return estimators.train_spec(head.loss, train_op,
+                                   estimators.train_batch_size_of(params),
+                                   num_train_steps, use_tpu, log_every_n_steps,
+                                   scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
       return tf.estimator.tpu.TPUEstimatorSpec(
           mode=mode, loss=head.loss, eval_metrics=head.eval_metrics,
@@ -161,7 +166,7 @@ Modes = collections.namedtuple("Modes",
 # One evaluation of every checkpoint: results go to eval_results<_name>.txt.
 #   name: None for the main eval set (it picks model.ckpt-best).
 #   evaluate_fn: fn(checkpoint_path) -> dict of metric name to number.
-#   eval_key: describes the eval set (see runtime.evaluate_checkpoints).
+#   eval_key: describes the eval set (see checkpoints.evaluate_checkpoints).
 EvalSet = collections.namedtuple("EvalSet", ["name", "evaluate_fn",
                                              "eval_key"])
 
@@ -262,7 +267,7 @@ class Task(object):
 
   def export(self, estimator, checkpoint):
     """Exports a SavedModel; returns its path."""
-    return runtime.export_saved_model(
+    return estimators.export_saved_model(
         estimator, self.options.export_dir, self.options.max_seq_length,
         checkpoint_path=checkpoint)
 
@@ -316,8 +321,8 @@ def load_config(options):
       raise ValueError("At least one of `--albert_config_file` and "
                        "`--albert_hub_module_handle` must be set")
     return None
-  return runtime.load_albert_config(options.albert_config_file,
-                                    options.max_seq_length)
+  return modeling.load_albert_config(options.albert_config_file,
+                                     options.max_seq_length)
 
 
 def _same_directory(a, b):
@@ -345,10 +350,10 @@ def _refuse_pretrained_output_dir(options, modes, init_checkpoint):
         "--init_checkpoint)" % (output_dir, init_checkpoint))
   if not tf.gfile.IsDirectory(output_dir):
     return
-  best = os.path.join(output_dir, runtime.BEST_CHECKPOINT_NAME)
+  best = os.path.join(output_dir, checkpoints.BEST_CHECKPOINT_NAME)
   for checkpoint in (best if tf.gfile.Exists(best + ".index") else None,
                      tf.train.latest_checkpoint(output_dir)):
-    if checkpoint and runtime.is_pretraining_checkpoint(checkpoint):
+    if checkpoint and checkpoints.is_pretraining_checkpoint(checkpoint):
       raise ValueError(
           "--output_dir=%s holds a pretrained model (%s has the masked-LM "
           "head, no fine-tuned one), not a fine-tuning run to resume or "
@@ -377,7 +382,7 @@ def _check_checkpoints(options, modes, init_checkpoint):
   if modes.evaluate and latest is None:
     missing = "evaluate"
   elif ((modes.predict or modes.export) and
-        runtime.best_or_latest_checkpoint(options.output_dir) is None):
+        checkpoints.best_or_latest_checkpoint(options.output_dir) is None):
     if init_checkpoint:
       return False, _fine_tuned_init_checkpoint(options, modes,
                                                 init_checkpoint)
@@ -398,14 +403,14 @@ def _fine_tuned_init_checkpoint(options, modes, init_checkpoint):
     ValueError: it is missing or truncated, or a pretrained model (its
       task head would be random).
   """
-  runtime.check_checkpoint_files(init_checkpoint, "init_checkpoint")
-  if runtime.is_pretraining_checkpoint(init_checkpoint):
+  checkpoints.check_checkpoint_files(init_checkpoint, "init_checkpoint")
+  if checkpoints.is_pretraining_checkpoint(init_checkpoint):
     raise ValueError(
         "--init_checkpoint=%s is a pretrained model (it has the masked-LM "
         "head), not one fine-tuned for this task: its task head would be "
         "random. Fine-tune it first (--do_train), or pass a fine-tuned "
         "checkpoint" % init_checkpoint)
-  runtime.log_progress(
+  progress.log_progress(
       "output_dir %s has no checkpoint: %s with --init_checkpoint=%s",
       options.output_dir,
       "predicting" if modes.predict else "exporting", init_checkpoint)
@@ -416,7 +421,7 @@ def run(options, task):
   """Fine-tunes, evaluates, predicts and exports, as the options ask.
 
   Args:
-    options: flag values (FLAGS, or `runtime.options(...)`).
+    options: flag values (FLAGS, or `command_line.options(...)`).
     task: a `Task`.
 
   Returns:
@@ -436,12 +441,12 @@ def run(options, task):
                      "command has it)")
   if not options.output_dir:
     raise ValueError("--output_dir is required")
-  runtime.check_numeric_flags(options)
-  runtime.check_performance_flags(options)
+  command_line.check_numeric_flags(options)
+  estimators.check_performance_flags(options)
   task.check_options(options)
   train_batch_size = options.train_batch_size if modes.train else None
-  runtime.check_distribution_flags(options, train_batch_size)
-  init_checkpoint = runtime.resolve_init_checkpoint(options.init_checkpoint)
+  distributed.check_distribution_flags(options, train_batch_size)
+  init_checkpoint = checkpoints.resolve_init_checkpoint(options.init_checkpoint)
 
   # 1. Config, init source, vocabulary, data and output dir.
   albert_config = load_config(options)
@@ -476,7 +481,7 @@ def run(options, task):
   # output_dir behind.
   resuming, model_checkpoint = _check_checkpoints(options, modes,
                                                   init_checkpoint)
-  runtime.check_output_dir_writable(options.output_dir)
+  file_io.check_output_dir_writable(options.output_dir)
   # Weights come from init_checkpoint only when training starts afresh;
   # resumed training and evaluation restore output_dir's checkpoints.
   task.init_checkpoint = (init_checkpoint if modes.train and not resuming
@@ -489,17 +494,18 @@ def run(options, task):
     iterations_per_loop = min(iterations_per_loop,
                               options.save_checkpoints_steps)
   # Last: with several machines this waits for the whole cluster.
-  distribution = runtime.distribution_from_options(options, train_batch_size)
-  run_config = runtime.run_config_from_options(
+  distribution = distributed.distribution_from_options(options,
+                                                       train_batch_size)
+  run_config = estimators.run_config_from_options(
       options, iterations_per_loop=iterations_per_loop,
       distribution=distribution)
   train_batch_size, eval_batch_size, predict_batch_size = task.batch_sizes()
-  estimator = runtime.make_estimator(
+  estimator = estimators.make_estimator(
       task.model_fn(num_train_steps, num_warmup_steps), run_config,
       use_tpu=options.use_tpu, train_batch_size=train_batch_size,
       eval_batch_size=eval_batch_size,
       predict_batch_size=predict_batch_size,
-      params=runtime.model_params(options), distribution=distribution)
+      params=estimators.model_params(options), distribution=distribution)
   summary = {"best": None, "eval_history": None, "predictions": None,
              "export_path": None}
   is_chief = distribution is None or distribution.is_chief
@@ -507,24 +513,24 @@ def run(options, task):
   # 3. Training.
   if modes.train:
     if is_chief:
-      runtime.remove_dead_run_leftovers(options.output_dir)
+      file_io.remove_dead_run_leftovers(options.output_dir)
     input_fn = task.train_input_fn()
-    runtime.log_progress(
+    progress.log_progress(
         "%s: training to step %d (%s, warmup %d steps%s)", task.name,
         num_train_steps,
-        runtime.describe_batch(options, train_batch_size, distribution),
-        num_warmup_steps, runtime.describe_precision(options))
+        estimators.describe_batch(options, train_batch_size, distribution),
+        num_warmup_steps, estimators.describe_precision(options))
     estimator.train(input_fn=input_fn, max_steps=num_train_steps)
   if not is_chief:
     # Evaluation, predictions and the export are the chief's.
-    runtime.log_progress("%s: %s done; the chief evaluates, predicts and "
-                         "exports", task.name, distribution.task_name)
+    progress.log_progress("%s: %s done; the chief evaluates, predicts and "
+                          "exports", task.name, distribution.task_name)
     return summary
 
   # 4. Every checkpoint evaluated once; the best kept.
   if modes.evaluate:
     for eval_set in task.eval_sets(estimator):
-      history, best = runtime.evaluate_checkpoints(
+      history, best = checkpoints.evaluate_checkpoints(
           eval_set.evaluate_fn, options.output_dir, task.main_metric,
           higher_is_better=task.higher_is_better,
           extra_results={"note": init_note} if init_note else None,
@@ -535,7 +541,7 @@ def run(options, task):
 
   # 5. Predictions and 6. the export, from the best checkpoint.
   if modes.predict or modes.export:
-    checkpoint = (runtime.best_or_latest_checkpoint(options.output_dir) or
+    checkpoint = (checkpoints.best_or_latest_checkpoint(options.output_dir) or
                   model_checkpoint)
     if checkpoint is None:
       raise ValueError("output_dir %s has no checkpoint to predict with" %
@@ -559,8 +565,8 @@ def _log_summary(task, summary):
     parts.append("predictions in %s" % task.options.output_dir)
   if summary["export_path"]:
     parts.append("SavedModel %s" % summary["export_path"])
-  runtime.log_progress("%s done%s", task.name,
-                       ": " + "; ".join(parts) if parts else "")
+  progress.log_progress("%s done%s", task.name,
+                        ": " + "; ".join(parts) if parts else "")
 
 
 def command(task_class):
@@ -575,4 +581,4 @@ def command(task_class):
     """Runs the command on FLAGS or `default_options(...)`."""
     return run(options, task_class())
 
-  return run_command, runtime.cli_main(run_command)
+  return run_command, command_line.cli_main(run_command)

@@ -51,9 +51,9 @@ from absl import flags
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
 from albert import export_utils
 from albert import hf_format
-from albert import runtime
 
 ExportError = export_utils.ExportError
 
@@ -68,7 +68,7 @@ _OTHER_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json",
 MODEL_FILES = (export_utils.CONFIG_NAME, export_utils.SPM_MODEL_NAME,
                "checkpoint", export_utils.DEFAULT_CHECKPOINT_NAME + ".index")
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "hf_directory", None,
      "The transformers model directory: config.json, model.safetensors and "
      "spiece.model."),
@@ -348,14 +348,14 @@ def run(options):
   for name in ("hf_directory", "export_path"):
     if not getattr(options, name):
       raise ExportError("--%s is required" % name)
-  runtime.check_numeric_flags(options)
+  command_line.check_numeric_flags(options)
   return import_from_hf(options.hf_directory, options.export_path,
                         overwrite=options.overwrite_export_path)
 
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 main = export_utils.cli_main(run, format_summary)

@@ -293,7 +293,7 @@ def _int64_to_int32(example):
 
 
 # Params keys a tf.distribute run adds to an input_fn's params (see
-# runtime.DistributedEstimator): the batch of one replica, and which share
+# distributed.DistributedEstimator): the batch of one replica, and which share
 # of the records this machine reads, (index, count).
 REPLICA_BATCH_SIZE = "replica_batch_size"
 INPUT_SHARD = "input_shard"

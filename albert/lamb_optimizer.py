@@ -22,10 +22,10 @@ import re
 
 import tensorflow.compat.v1 as tf
 
-from albert import optimization
+from albert import adam_weight_decay
 
 
-class LAMBOptimizer(optimization.AdamWeightDecayOptimizer):
+class LAMBOptimizer(adam_weight_decay.AdamWeightDecayOptimizer):
   """Adam with decoupled weight decay and a layer-wise trust ratio.
 
   The Adam step (without bias correction, as released) plus weight decay is

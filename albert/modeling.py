@@ -47,6 +47,27 @@ class AlbertConfigError(ValueError):
   """An albert_config.json (or dict) that cannot describe the model."""
 
 
+
+def load_albert_config(albert_config_file, max_seq_length):
+  """The validated `AlbertConfig` of a file, checked against max_seq_length.
+
+  Raises:
+    ValueError: the config is invalid, or max_seq_length exceeds its
+      max_position_embeddings.
+  """
+  albert_config = AlbertConfig.from_json_file(albert_config_file)
+  albert_config.validate()
+  if max_seq_length > albert_config.max_position_embeddings:
+    raise ValueError(
+        "--max_seq_length=%d is longer than max_position_embeddings=%d of "
+        "--albert_config_file=%s" %
+        (max_seq_length, albert_config.max_position_embeddings,
+         albert_config_file))
+  tf.logging.info("Effective config (%s): %s", albert_config_file,
+                  albert_config.describe())
+  return albert_config
+
+
 class VocabSizeMismatchError(ValueError):
   """A vocabulary or data whose token ids do not fit the config's vocab_size."""
 

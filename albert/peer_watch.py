@@ -19,7 +19,7 @@ waits inside C++ (holding Python's lock, so no Python thread can run) until
 every task of TF_CONFIG's cluster has registered, for as long as it takes;
 and when a peer dies during training, the survivors' sessions fail and are
 re-created from the last checkpoint over and over, for ever.
-`runtime.distribution_from_options` therefore starts this file as a small
+`distributed.distribution_from_options` therefore starts this file as a small
 separate process (it imports nothing but the standard library):
 
   python peer_watch.py PID TIMEOUT_SECS PROGRAM TASK NAME=HOST:PORT ...

@@ -26,10 +26,11 @@ from __future__ import print_function
 
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import estimators
 from albert import input_pipeline
 from albert import modeling
 from albert import optimization
-from albert import runtime
 
 # The data files keep BERT's feature name `next_sentence_labels`; for ALBERT
 # it holds sentence-order labels (1 = the two segments were swapped).
@@ -243,7 +244,7 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
 
   Returns:
     model_fn(features, labels, mode, params); params (see
-    `runtime.model_params`) carry --precision, --use_xla and
+    `estimators.model_params`) carry --precision, --use_xla and
     --gradient_accumulation_steps.
   """
 
@@ -257,7 +258,7 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
     precision = params.get("precision", "fp32")
     use_xla = params.get("use_xla", False)
-    with runtime.compilation_scope(use_xla):
+    with estimators.compilation_scope(use_xla):
       model = modeling.AlbertModel(
           config=albert_config,
           is_training=is_training,
@@ -280,22 +281,22 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
 
     tvars = tf.trainable_variables()
     num_of_group = albert_config.num_hidden_groups if init_from_group0 else 0
-    scaffold_fn, initialized = runtime.init_from_checkpoint(
+    scaffold_fn, initialized = checkpoints.init_from_checkpoint(
         init_checkpoint, tvars, use_tpu=use_tpu, num_of_group=num_of_group)
-    runtime.log_variables(tvars, initialized)
+    checkpoints.log_variables(tvars, initialized)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
       accumulation_steps = params.get("gradient_accumulation_steps", 1)
-      with runtime.compilation_scope(use_xla):
+      with estimators.compilation_scope(use_xla):
         train_op = optimization.create_optimizer(
             total_loss, learning_rate, num_train_steps, num_warmup_steps,
             use_tpu, optimizer, poly_power, start_warmup_step,
             gradient_accumulation_steps=accumulation_steps,
             precision=precision)
-      return runtime.train_spec(total_loss, train_op,
-                                runtime.train_batch_size_of(params),
-                                num_train_steps, use_tpu, log_every_n_steps,
-                                scaffold_fn, accumulation_steps)
+      return estimators.train_spec(total_loss, train_op,
+                                   estimators.train_batch_size_of(params),
+                                   num_train_steps, use_tpu, log_every_n_steps,
+                                   scaffold_fn, accumulation_steps)
     if mode == tf.estimator.ModeKeys.EVAL:
       eval_metrics = (metric_fn, [
           masked_lm_example_loss, masked_lm_log_probs,

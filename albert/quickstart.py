@@ -358,7 +358,7 @@ def _tensorflow_lines_once():
   through absl, whose first message without a root handler calls
   logging.basicConfig(): from then on every tf.logging line printed twice,
   through TensorFlow's handler and, propagated, through the root's.
-  runtime.log_each_line_once only sees a root handler that is already
+  progress.log_each_line_once only sees a root handler that is already
   there. The previous state comes back when the block ends.
   """
   logger = logging.getLogger("tensorflow")
@@ -377,8 +377,8 @@ def main(argv=None):
   # Before TensorFlow loads: a directory that is not ours fails at once.
   with OutputDir(args.output_dir) as output_dir:
     # Imported here so `--help` answers without building the model code.
-    from albert import runtime  # pylint: disable=g-import-not-at-top
-    with runtime.show_only_own_logs(), _tensorflow_lines_once():
+    from albert import progress  # pylint: disable=g-import-not-at-top
+    with progress.show_only_own_logs(), _tensorflow_lines_once():
       return run_quickstart(args, output_dir)
 
 
@@ -562,8 +562,9 @@ def cli(argv=None):
   except Exception as e:  # pylint: disable=broad-except
     if os.environ.get("ALBERT_TRACEBACK") or not _expected_error(e):
       raise
-    runtime = sys.modules.get("albert.runtime")
-    line = runtime.error_line(e) if runtime else (str(e) or type(e).__name__)
+    command_line = sys.modules.get("albert.command_line")
+    line = (command_line.error_line(e) if command_line else
+            (str(e) or type(e).__name__))
     sys.stderr.write("quickstart: error: %s\n" % line)
     sys.exit(1)
 

@@ -45,14 +45,17 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
 from albert import classifier_utils
+from albert import command_line
+from albert import file_io
 from albert import fine_tuning
 from albert import input_pipeline
-from albert import runtime
+from albert import progress
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags(fine_tuning.common_flag_specs(
+FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
     max_seq_length=512, learning_rate=5e-5) + [
         ("string", "data_dir", None,
          "The GLUE data directory: one folder per task (SST-2/train.tsv, "
@@ -83,8 +86,8 @@ FLAG_DEFAULTS = runtime.define_flags(fine_tuning.common_flag_specs(
          "classifier. When specified, the threshold will be attached to the "
          "exported SavedModel, and served along with the predictions "
          "(output \"threshold\")."),
-    ] + runtime.run_flag_specs(save_checkpoints_steps=1000,
-                               iterations_per_loop=1000))
+    ] + command_line.run_flag_specs(save_checkpoints_steps=1000,
+                                    iterations_per_loop=1000))
 
 # GLUE submission file names (without .tsv) by task.
 SUBMISSION_NAMES = {
@@ -112,7 +115,7 @@ _Split = collections.namedtuple("_Split", ["name", "path", "examples"])
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 def _read_split(processor, data_dir, name, file_name, read):
@@ -166,7 +169,7 @@ def _remove_stale_submissions(output_dir, predict_splits):
   if "MNLI-m" not in predicted or "AX" in predicted:
     return
   for name in ("AX.tsv", "test_results_AX.tsv"):
-    runtime.remove_stale_result(
+    file_io.remove_stale_result(
         os.path.join(output_dir, name),
         "this run has no GLUE diagnostic set to predict")
 
@@ -222,17 +225,17 @@ def _write_predictions(estimator, input_fn, checkpoint, split, label_list,
     raise RuntimeError("got %d predictions for %d examples of %s" %
                        (written, len(split.examples), split.path))
   path = os.path.join(output_dir, submission_name + ".tsv")
-  runtime.atomic_write_text(path, "".join(submission))
-  runtime.atomic_write_text(
+  file_io.atomic_write_text(path, "".join(submission))
+  file_io.atomic_write_text(
       os.path.join(output_dir, "test_results_%s.tsv" % submission_name),
       "".join(probabilities))
   if release_files:
-    runtime.atomic_write_text(os.path.join(output_dir, "test_results.tsv"),
+    file_io.atomic_write_text(os.path.join(output_dir, "test_results.tsv"),
                               "".join(raw_probabilities))
-    runtime.atomic_write_text(os.path.join(output_dir, "submit_results.tsv"),
+    file_io.atomic_write_text(os.path.join(output_dir, "submit_results.tsv"),
                               "".join(submission))
-  runtime.log_progress("wrote %d predictions of %s to %s", written,
-                       split.path, path)
+  progress.log_progress("wrote %d predictions of %s to %s", written,
+                        split.path, path)
   return path
 
 
@@ -342,13 +345,13 @@ class GlueTask(fine_tuning.Task):
     sets = []
     for name, split in self.eval_splits:
       eval_file, num_padded = self._features_file(split, pad_to=pad_eval)
-      runtime.log_progress(
+      progress.log_progress(
           "evaluating on %s: %d examples (%d padding), batch %d",
           split.path, num_padded, num_padded - len(split.examples),
           o.eval_batch_size)
       eval_steps = (num_padded // o.eval_batch_size if o.use_tpu else None)
       sets.append(fine_tuning.EvalSet(
-          name, runtime.estimator_evaluate_fn(
+          name, checkpoints.estimator_evaluate_fn(
               estimator, self._input_fn(eval_file, False, o.eval_batch_size),
               eval_steps, name=name),
           eval_key={"features": os.path.basename(eval_file)}))
@@ -363,7 +366,7 @@ class GlueTask(fine_tuning.Task):
       split_task = "ax" if submission_name == "AX" else self.task
       predict_file, _ = self._features_file(split, pad_to=pad_predict,
                                             task=split_task)
-      runtime.log_progress("predicting %s with %s", split.path, checkpoint)
+      progress.log_progress("predicting %s with %s", split.path, checkpoint)
       submission_files[submission_name] = _write_predictions(
           estimator, self._input_fn(predict_file, False,
                                     o.predict_batch_size, split_task),
@@ -397,7 +400,7 @@ def run(options):
   return summary
 
 
-main = runtime.cli_main(run)
+main = command_line.cli_main(run)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,15 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
+from albert import distributed
+from albert import estimators
+from albert import file_io
 from albert import input_pipeline
+from albert import modeling
 from albert import pretraining
-from albert import runtime
+from albert import progress
 
 # Re-exported so code written against the released module keeps working.
 model_fn_builder = pretraining.model_fn_builder
@@ -41,7 +47,7 @@ gather_indexes = pretraining.gather_indexes
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags([
+FLAG_DEFAULTS = command_line.define_flags([
     ("string", "albert_config_file", None,
      "The config json file corresponding to the pre-trained ALBERT model. "
      "This specifies the model architecture."),
@@ -80,12 +86,12 @@ FLAG_DEFAULTS = runtime.define_flags([
      "Accepted for release command lines and must stay 0: masking is done "
      "offline by create_pretraining_data (the release's dynamic masking "
      "with a budget was never finished)."),
-] + runtime.run_flag_specs(save_checkpoints_steps=5000))
+] + command_line.run_flag_specs(save_checkpoints_steps=5000))
 
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 def run(options):
@@ -107,18 +113,18 @@ def run(options):
   for name in ("albert_config_file", "input_file", "output_dir"):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
-  runtime.check_numeric_flags(options)
-  runtime.check_performance_flags(options)
+  command_line.check_numeric_flags(options)
+  estimators.check_performance_flags(options)
   train_batch_size = options.train_batch_size if options.do_train else None
-  runtime.check_distribution_flags(options, train_batch_size)
+  distributed.check_distribution_flags(options, train_batch_size)
   if options.masked_lm_budget:
     raise ValueError(
         "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
         "it in the release); leave it 0 and mask offline with "
         "create_pretraining_data" % options.masked_lm_budget)
 
-  albert_config = runtime.load_albert_config(options.albert_config_file,
-                                             options.max_seq_length)
+  albert_config = modeling.load_albert_config(options.albert_config_file,
+                                              options.max_seq_length)
 
   input_files = pretraining.expand_input_files(options.input_file)
   for path in input_files:
@@ -139,12 +145,12 @@ def run(options):
         "(--do_train), point --output_dir at a pretrained model or "
         "--init_checkpoint at one, or pass --eval_untrained to measure a "
         "randomly initialised baseline" % options.output_dir)
-  runtime.check_output_dir_writable(options.output_dir)
+  file_io.check_output_dir_writable(options.output_dir)
   # init_checkpoint gives the first weights only: resumed training and the
   # evaluation of a trained output_dir restore its checkpoints.
   init_checkpoint = None
   if not resume_from:
-    init_checkpoint = runtime.resolve_init_checkpoint(
+    init_checkpoint = checkpoints.resolve_init_checkpoint(
         options.init_checkpoint)
 
   model_fn = pretraining.model_fn_builder(
@@ -161,26 +167,27 @@ def run(options):
       init_from_group0=options.init_from_group0,
       log_every_n_steps=options.log_every_n_steps)
   # Last: with several machines this waits for the whole cluster.
-  distribution = runtime.distribution_from_options(options, train_batch_size)
-  estimator = runtime.make_estimator(
+  distribution = distributed.distribution_from_options(options,
+                                                       train_batch_size)
+  estimator = estimators.make_estimator(
       model_fn,
-      runtime.run_config_from_options(options, distribution=distribution),
+      estimators.run_config_from_options(options, distribution=distribution),
       use_tpu=options.use_tpu,
       train_batch_size=options.train_batch_size,
       eval_batch_size=options.eval_batch_size,
-      params=runtime.model_params(options),
+      params=estimators.model_params(options),
       distribution=distribution)
   is_chief = distribution is None or distribution.is_chief
 
   if options.do_train:
     if is_chief:
-      runtime.remove_dead_run_leftovers(options.output_dir)
+      file_io.remove_dead_run_leftovers(options.output_dir)
     tf.logging.info("***** Running training *****")
-    runtime.log_progress(
+    progress.log_progress(
         "pretraining to step %d (%s%s)", options.num_train_steps,
-        runtime.describe_batch(options, options.train_batch_size,
-                               distribution),
-        runtime.describe_precision(options))
+        estimators.describe_batch(options, options.train_batch_size,
+                                  distribution),
+        estimators.describe_precision(options))
     estimator.train(
         input_fn=pretraining.input_fn_builder(
             input_files, options.max_seq_length,
@@ -190,8 +197,8 @@ def run(options):
   if not options.do_eval:
     return None
   if not is_chief:
-    runtime.log_progress("%s done; the chief evaluates",
-                         distribution.task_name)
+    progress.log_progress("%s done; the chief evaluates",
+                          distribution.task_name)
     return None
   tf.logging.info("***** Running evaluation *****")
   tf.logging.info("  Batch size = %d", options.eval_batch_size)
@@ -202,29 +209,29 @@ def run(options):
   latest = tf.train.latest_checkpoint(options.output_dir)
   if latest is None:
     # The init checkpoint's weights, or (--eval_untrained) random ones.
-    result = runtime.plain_results(estimator.evaluate(
+    result = checkpoints.plain_results(estimator.evaluate(
         input_fn=eval_input_fn, steps=options.max_eval_steps))
-    runtime.write_results(results_path, result, append=True)
+    file_io.write_results(results_path, result, append=True)
   else:
     # As released: the latest checkpoint is evaluated, and the best by
     # masked-LM accuracy so far is kept as model.ckpt-best.
-    history, _ = runtime.evaluate_checkpoints(
-        runtime.estimator_evaluate_fn(estimator, eval_input_fn,
-                                      options.max_eval_steps),
+    history, _ = checkpoints.evaluate_checkpoints(
+        checkpoints.estimator_evaluate_fn(estimator, eval_input_fn,
+                                          options.max_eval_steps),
         options.output_dir, "masked_lm_accuracy",
         eval_key={"input_files": [input_pipeline.file_fingerprint(path)
                                   for path in input_files],
                   "max_eval_steps": options.max_eval_steps,
                   "eval_batch_size": options.eval_batch_size},
         checkpoints=[latest])
-    result = history[runtime.checkpoint_step(latest)]
+    result = history[checkpoints.checkpoint_step(latest)]
   tf.logging.info("***** Eval results *****")
   for key in sorted(result):
     tf.logging.info("  %s = %s", key, result[key])
   return result
 
 
-main = runtime.cli_main(run)
+main = command_line.cli_main(run)
 
 
 if __name__ == "__main__":

@@ -44,14 +44,17 @@ from absl import flags
 import numpy as np
 
 from albert import classifier_utils
+from albert import command_line
+from albert import estimators
+from albert import file_io
 from albert import fine_tuning
 from albert import input_pipeline
+from albert import progress
 from albert import race_utils
-from albert import runtime
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags(fine_tuning.common_flag_specs(
+FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
     max_seq_length=512, learning_rate=1e-5, train_batch_size=32,
     predict_batch_size=8, do_train=True) + [
         ("string", "data_dir", None,
@@ -89,9 +92,9 @@ FLAG_DEFAULTS = runtime.define_flags(fine_tuning.common_flag_specs(
          "The directory where the exported SavedModel will be stored (from "
          "model.ckpt-best, or the latest checkpoint); its inputs are "
          "[B, 4 * max_seq_length], the four choices one after another."),
-    ] + runtime.run_flag_specs(save_checkpoints_steps=100,
-                               iterations_per_loop=1000,
-                               keep_checkpoint_max=0))
+    ] + command_line.run_flag_specs(save_checkpoints_steps=100,
+                                    iterations_per_loop=1000,
+                                    keep_checkpoint_max=0))
 
 NUM_CHOICES = 4
 
@@ -104,7 +107,7 @@ _Split = collections.namedtuple("_Split", ["name", "cache_flag", "examples"])
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 class RaceTask(fine_tuning.Task):
@@ -238,22 +241,22 @@ class RaceTask(fine_tuning.Task):
                                         o.predict_batch_size)
     path = os.path.join(o.output_dir, "test_predictions.tsv")
     race_utils.write_predictions(path, examples, probabilities)
-    runtime.log_progress("wrote %d predictions to %s", len(examples), path)
+    progress.log_progress("wrote %d predictions to %s", len(examples), path)
     results = race_utils.accuracy_by_level(examples, probabilities)
     results_path = os.path.join(o.output_dir, "predict_results.txt")
     if results:
       results["checkpoint"] = checkpoint
-      runtime.write_results(results_path, results)
-      runtime.log_progress("test accuracy %.4f (%d questions)",
-                           results["eval_accuracy"], len(examples))
+      file_io.write_results(results_path, results)
+      progress.log_progress("test accuracy %.4f (%d questions)",
+                            results["eval_accuracy"], len(examples))
     else:
-      runtime.remove_stale_result(
+      file_io.remove_stale_result(
           results_path, "the test files have no answers, so there is no "
           "accuracy for test_predictions.tsv")
     return {"predictions_file": path, "results": results}
 
   def export(self, estimator, checkpoint):
-    return runtime.export_saved_model(
+    return estimators.export_saved_model(
         estimator, self.options.export_dir,
         NUM_CHOICES * self.options.max_seq_length,
         checkpoint_path=checkpoint)

@@ -38,8 +38,10 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
+from albert import file_io
 from albert import fine_tuning
-from albert import runtime
+from albert import progress
 from albert import squad_heads
 from albert import squad_metrics
 from albert import squad_task
@@ -47,14 +49,14 @@ from albert import squad_utils
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags(squad_task.flag_specs())
+FLAG_DEFAULTS = command_line.define_flags(squad_task.flag_specs())
 
 TFLITE_NAME = "albert_model.tflite"
 
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 class SquadV1Task(squad_task.SquadTask):
@@ -95,8 +97,8 @@ class SquadV1Task(squad_task.SquadTask):
         self.output_path("predictions.json") if output_files else None,
         self.output_path("nbest_predictions.json") if output_files else None)
     if output_files:
-      runtime.log_progress("wrote %d answers to %s", len(predictions),
-                           self.output_path("predictions.json"))
+      progress.log_progress("wrote %d answers to %s", len(predictions),
+                            self.output_path("predictions.json"))
     if self.dataset is None:
       return {}
     return dict(squad_metrics.evaluate_v1(self.dataset, predictions))
@@ -113,8 +115,8 @@ def write_tflite(saved_model_dir, tflite_path):
   converter.target_spec.supported_ops = [
       tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
   model = converter.convert()
-  runtime.atomic_write_bytes(tflite_path, model)
-  runtime.log_progress("wrote TFLite model %s", tflite_path)
+  file_io.atomic_write_bytes(tflite_path, model)
+  progress.log_progress("wrote TFLite model %s", tflite_path)
   return tflite_path
 
 

@@ -51,8 +51,10 @@ from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
+from albert import file_io
 from albert import fine_tuning
-from albert import runtime
+from albert import progress
 from albert import squad_heads
 from albert import squad_metrics
 from albert import squad_task
@@ -60,7 +62,7 @@ from albert import squad_utils
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = runtime.define_flags(squad_task.flag_specs() + [
+FLAG_DEFAULTS = command_line.define_flags(squad_task.flag_specs() + [
     ("integer", "start_n_top", 5, "beam size for the start positions"),
     ("integer", "end_n_top", 5, "beam size for the end positions"),
     ("float", "dropout_prob", 0.1, "dropout probability (answer_class)"),
@@ -77,7 +79,7 @@ THRESHOLD_FILE = "null_threshold.json"
 
 def default_options(**overrides):
   """The flag defaults as an object, with overrides; for calling `run`."""
-  return runtime.options(FLAG_DEFAULTS, overrides)
+  return command_line.options(FLAG_DEFAULTS, overrides)
 
 
 def _is_finite_number(value):
@@ -181,7 +183,7 @@ class SquadV2Task(squad_task.SquadTask):
       return
     if tf.io.gfile.exists(path):
       tf.io.gfile.remove(path)
-      runtime.log_progress(
+      progress.log_progress(
           "removed %s of an earlier run: %s has no answers to tune a "
           "threshold on", path, self.options.predict_file)
 
@@ -251,7 +253,7 @@ class SquadV2Task(squad_task.SquadTask):
           self.dataset, answers, na_probs=null_odds,
           na_prob_thresh=threshold))
       if output_files:
-        runtime.atomic_write_text(self.output_path(THRESHOLD_FILE),
+        file_io.atomic_write_text(self.output_path(THRESHOLD_FILE),
                                   json.dumps({
                                       "null_score_diff_threshold":
                                           tuned["best_f1_thresh"],
@@ -268,7 +270,7 @@ class SquadV2Task(squad_task.SquadTask):
     metrics["null_score_diff_threshold_source"] = source
     if output_files:
       predictions, _, _ = predictions_at(threshold, True)
-      runtime.log_progress(
+      progress.log_progress(
           "wrote %d answers (%d null at threshold %.4f, %s) to %s",
           len(predictions), sum(1 for a in predictions.values() if not a),
           threshold, source, self.output_path("predictions.json"))

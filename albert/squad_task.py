@@ -43,9 +43,10 @@ import random
 
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
 from albert import fine_tuning
 from albert import input_pipeline
-from albert import runtime
+from albert import progress
 from albert import squad_data
 from albert import squad_utils
 
@@ -101,9 +102,9 @@ def flag_specs():
           ("string", "export_dir", None,
            "The directory where the exported SavedModel will be stored "
            "(from model.ckpt-best, or the latest checkpoint)."),
-      ] + runtime.run_flag_specs(save_checkpoints_steps=1000,
-                                 iterations_per_loop=1000,
-                                 keep_checkpoint_max=0)
+      ] + command_line.run_flag_specs(save_checkpoints_steps=1000,
+                                      iterations_per_loop=1000,
+                                      keep_checkpoint_max=0)
 
 
 class SquadTask(fine_tuning.Task):
@@ -283,8 +284,8 @@ class SquadTask(fine_tuning.Task):
                                     yield_single_examples=True):
       count += 1
       if count % 1000 == 0:
-        runtime.log_progress("predicted %d of %d windows", count,
-                             len(features))
+        progress.log_progress("predicted %d of %d windows", count,
+                              len(features))
       yield result
     if count != len(features):
       raise RuntimeError("got %d results for %d SQuAD windows of %s" %
@@ -318,8 +319,8 @@ class SquadTask(fine_tuning.Task):
             "max_answer_length": o.max_answer_length}
 
   def predict(self, estimator, checkpoint):
-    runtime.log_progress("predicting %s with %s", self.options.predict_file,
-                         checkpoint)
+    progress.log_progress("predicting %s with %s", self.options.predict_file,
+                          checkpoint)
     return self.score(estimator, checkpoint, True)
 
   def output_path(self, name):
@@ -329,6 +330,6 @@ class SquadTask(fine_tuning.Task):
 def _log_stats(what, stats):
   """One summary line of what reading or conversion counted."""
   if stats:
-    runtime.log_progress("%s: %s", what, ", ".join(
+    progress.log_progress("%s: %s", what, ", ".join(
         "%s %d" % (name.replace("_", " "), stats[name])
         for name in sorted(stats)))

@@ -13,11 +13,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from albert import benchmark
+from albert import distributed
 from albert import input_pipeline
 from albert import optimization
 from albert import pretraining
 from albert import run_pretraining
-from albert import runtime
 
 import gradient_accumulation_test
 import hub_fixtures
@@ -51,7 +51,7 @@ def _train(num_devices, optimizer, accumulation_steps, updates,
   input_ids, input_mask, labels = _data()
   distribution = None
   if num_devices > 1:
-    distribution = runtime.distribution_from_options(
+    distribution = distributed.distribution_from_options(
         run_pretraining.default_options(strategy="mirrored",
                                         num_devices=num_devices),
         GLOBAL_BATCH)
@@ -227,24 +227,25 @@ GOOD_TF_CONFIG = {"cluster": {"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]},
 ])
 def test_malformed_tf_config_is_named(text, message):
   with pytest.raises(ValueError, match=message):
-    runtime.read_tf_config(text)
+    distributed.read_tf_config(text)
 
 
 def test_tf_config_is_read_and_the_chief_known():
-  cluster, task_type, index = runtime.read_tf_config(
+  cluster, task_type, index = distributed.read_tf_config(
       json.dumps(GOOD_TF_CONFIG))
   assert cluster == GOOD_TF_CONFIG["cluster"]
   assert (task_type, index) == ("worker", 1)
-  assert runtime.read_tf_config("") is None
-  worker = runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
-                                None, cluster, "worker", 1)
+  assert distributed.read_tf_config("") is None
+  worker = distributed.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                    None, cluster, "worker", 1)
   assert not worker.is_chief
   assert worker.peers() == [("worker 0", "127.0.0.1:2222")]
-  assert runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
-                              None, cluster, "worker", 0).is_chief
+  assert distributed.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                  None, cluster, "worker", 0).is_chief
   with_chief = {"chief": ["h:1"], "worker": ["h:2"]}
-  assert not runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
-                                  None, with_chief, "worker", 0).is_chief
+  assert not distributed.Distribution("multi_worker_mirrored", None, 2, 1,
+                                      "CPU", None, with_chief, "worker",
+                                      0).is_chief
 
 
 def _options(**overrides):
@@ -278,13 +279,13 @@ def _options(**overrides):
 ])
 def test_bad_distribution_flags_are_named(monkeypatch, overrides, tf_config,
                                           gpus, message):
-  monkeypatch.setattr(runtime, "_gpu_count", lambda: gpus)
+  monkeypatch.setattr(distributed, "_gpu_count", lambda: gpus)
   if tf_config is None:
     monkeypatch.delenv("TF_CONFIG", raising=False)
   else:
     monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
   with pytest.raises(ValueError, match=message):
-    runtime.distribution_from_options(_options(**overrides), 16)
+    distributed.distribution_from_options(_options(**overrides), 16)
 
 
 def test_benchmark_batch_must_split_across_replicas(tmp_path):
@@ -494,10 +495,10 @@ def test_a_non_chief_that_cannot_see_the_chiefs_checkpoint_stops(tmp_path):
   """Resuming on machines that do not share output_dir would start worker 1
   from fresh weights while the chief resumes."""
   out = str(tmp_path / "model")
-  cluster, _, _ = runtime.read_tf_config(json.dumps(GOOD_TF_CONFIG))
-  worker = runtime.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
-                                None, cluster, "worker", 1)
-  own = runtime.worker_checkpoint_dir(out, worker)
+  cluster, _, _ = distributed.read_tf_config(json.dumps(GOOD_TF_CONFIG))
+  worker = distributed.Distribution("multi_worker_mirrored", None, 2, 1, "CPU",
+                                    None, cluster, "worker", 1)
+  own = distributed.worker_checkpoint_dir(out, worker)
   os.makedirs(own)
   with tf.Graph().as_default():
     tf.train.get_or_create_global_step()
@@ -507,8 +508,8 @@ def test_a_non_chief_that_cannot_see_the_chiefs_checkpoint_stops(tmp_path):
                             global_step=10)
   with pytest.raises(ValueError, match="output_dir must be storage they all "
                                        "share"):
-    runtime.check_worker_can_resume(out, worker)
-  runtime.check_worker_can_resume(out, runtime.Distribution(
+    distributed.check_worker_can_resume(out, worker)
+  distributed.check_worker_can_resume(out, distributed.Distribution(
       "multi_worker_mirrored", None, 2, 1, "CPU", None, cluster, "worker", 0))
 
 

@@ -15,12 +15,12 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import hub_fixtures
+from albert import checkpoints
 from albert import export_checkpoints
 from albert import export_to_tfhub
 from albert import modeling
 from albert import optimization
 from albert import pretraining
-from albert import runtime
 
 tf.disable_v2_behavior()
 
@@ -244,7 +244,7 @@ def test_export_works_as_init_checkpoint_and_for_tfhub(
       export_to_tfhub.build_model_outputs(tiny.config, inputs,
                                           is_training=False)
       tvars = tf.trainable_variables()
-      _, initialized = runtime.init_from_checkpoint(init_checkpoint, tvars)
+      _, initialized = checkpoints.init_from_checkpoint(init_checkpoint, tvars)
       assert all(v.op.name in initialized for v in tvars)
       with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())

@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
+from albert import estimators
 from albert import modeling
 from albert import optimization
+from albert import progress
 from albert import run_pretraining
-from albert import runtime
 
 import run_pretraining_test
 
@@ -166,10 +169,10 @@ def test_accumulation_without_an_update_changes_nothing():
 def test_accumulation_steps_must_be_positive_and_not_on_tpu():
   with pytest.raises(ValueError, match=r"--gradient_accumulation_steps=0 "
                      "must be > 0"):
-    runtime.check_numeric_flags({"gradient_accumulation_steps": 0})
+    command_line.check_numeric_flags({"gradient_accumulation_steps": 0})
   with pytest.raises(ValueError, match="on TPU use a bigger "
                      "--train_batch_size"):
-    runtime.check_performance_flags(runtime.options(
+    estimators.check_performance_flags(command_line.options(
         dict(precision="fp32", gradient_accumulation_steps=4, use_tpu=True),
         {}))
 
@@ -177,8 +180,8 @@ def test_accumulation_steps_must_be_positive_and_not_on_tpu():
 def test_throughput_hook_counts_updates_of_the_effective_batch(caplog):
   with tf.Graph().as_default():
     step = tf.train.get_or_create_global_step()
-    hook = runtime.ThroughputHook(8, num_train_steps=3, every_n_steps=1,
-                                  runs_per_step=4)
+    hook = progress.ThroughputHook(8, num_train_steps=3, every_n_steps=1,
+                                   runs_per_step=4)
     hook.begin()
     with tf.Session() as session:
       session.run(tf.global_variables_initializer())
@@ -213,8 +216,8 @@ def test_pretraining_with_accumulation_counts_updates_and_resumes(tmp_path,
   assert not [r for r in caplog.records
               if "has not been increased" in r.getMessage()]
   # 6 updates of 2 batches each; checkpoints at updates 3 and 6.
-  assert runtime.checkpoint_step(tf.train.latest_checkpoint(out)) == 6
-  steps = sorted(runtime.checkpoint_step(p) for p in
+  assert checkpoints.checkpoint_step(tf.train.latest_checkpoint(out)) == 6
+  steps = sorted(checkpoints.checkpoint_step(p) for p in
                  tf.train.get_checkpoint_state(out).all_model_checkpoint_paths)
   assert steps[-2:] == [3, 6]
   # A second run with more steps resumes at 6.

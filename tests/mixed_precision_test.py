@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from albert import command_line
+from albert import estimators
 from albert import modeling
 from albert import optimization
 from albert import run_pretraining
-from albert import runtime
 
 import run_pretraining_test
 from run_pretraining_test import data  # pylint: disable=unused-import
@@ -176,7 +177,7 @@ def test_mixed_precision_is_refused_where_it_cannot_work(caplog):
   def check(**overrides):
     values = dict(base)
     values.update(overrides)
-    runtime.check_performance_flags(runtime.options(values, {}))
+    estimators.check_performance_flags(command_line.options(values, {}))
 
   check(precision="bf16")
   if not tf.config.list_physical_devices("GPU"):

@@ -19,9 +19,9 @@ import tensorflow.compat.v1 as tf
 import classifier_utils_test
 import hub_fixtures
 from albert import classifier_utils
+from albert import command_line
 from albert import modeling
 from albert import run_classifier
-from albert import runtime
 from albert import tokenization
 
 tf.disable_v2_behavior()
@@ -576,7 +576,7 @@ def test_a_corrupt_init_checkpoint_is_named(pretrained, glue, tmp_path):
     run_classifier.run(options_for(
         pretrained, data_dir, str(tmp_path / "out"), do_train=True,
         train_step=1, save_checkpoints_steps=1, init_checkpoint=copy))
-  line = runtime.error_line(raised.value)
+  line = command_line.error_line(raised.value)
   assert line.startswith("checkpoint %s is corrupt: its data file %s fails "
                          "its checksum" % (copy, data_file)), line
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
 from albert import modeling
 from albert import pretraining
 from albert import run_pretraining
-from albert import runtime
 
 tf.disable_v2_behavior()
 
@@ -194,7 +194,7 @@ def test_init_checkpoint_with_other_shapes_fails_loudly(data, tmp_path):
                      num_train_steps=2,
                      init_checkpoint=tf.train.latest_checkpoint(source))
   opts.albert_config_file = tiny_config_file(other, intermediate_size=48)
-  with pytest.raises(runtime.CheckpointMismatchError,
+  with pytest.raises(checkpoints.CheckpointMismatchError,
                      match=r"(?s)other shapes.*albert_config_file.*"
                            r"intermediate/dense/kernel"):
     run_pretraining.run(opts)
@@ -213,11 +213,11 @@ def test_init_checkpoint_matching_nothing_fails(tmp_path):
                                    intermediate_size=32, embedding_size=16,
                                    num_hidden_layers=1)
     modeling.AlbertModel(config, False, tf.zeros([1, 4], tf.int32))
-    with pytest.raises(runtime.CheckpointMismatchError,
+    with pytest.raises(checkpoints.CheckpointMismatchError,
                        match="matched none.*something/else"):
-      runtime.init_from_checkpoint(ckpt)
-    with pytest.raises(runtime.CheckpointMismatchError, match="not found"):
-      runtime.init_from_checkpoint(str(tmp_path / "missing.ckpt"))
+      checkpoints.init_from_checkpoint(ckpt)
+    with pytest.raises(checkpoints.CheckpointMismatchError, match="not found"):
+      checkpoints.init_from_checkpoint(str(tmp_path / "missing.ckpt"))
 
 
 def test_unmatched_variables_are_warned_by_name(tmp_path):
@@ -238,8 +238,8 @@ def test_unmatched_variables_are_warned_by_name(tmp_path):
       modeling.AlbertModel(config, False, tf.zeros([1, 4], tf.int32))
       tf.get_variable("cls/new_head/output_weights", [2, 32])
       tf.get_variable("cls/classifier/output_weights", [2, 32])
-      runtime.init_from_checkpoint(ckpt,
-                                   expected_unmatched=("cls/classifier",))
+      checkpoints.init_from_checkpoint(ckpt,
+                                       expected_unmatched=("cls/classifier",))
   finally:
     tf.logging.warning = original
   assert len(messages) == 1

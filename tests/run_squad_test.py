@@ -20,10 +20,11 @@ import tensorflow.compat.v1 as tf
 
 import hub_fixtures
 from run_classifier_test import read_blocks
+from albert import checkpoints
+from albert import estimators
 from albert import input_pipeline
 from albert import run_squad_v1
 from albert import run_squad_v2
-from albert import runtime
 from albert import squad_heads
 from albert import squad_utils
 from albert import tokenization
@@ -190,8 +191,8 @@ def estimator_outputs(model_fn, features, checkpoint, tmp_path, is_v2):
   records = str(tmp_path / "windows.tf_record")
   input_pipeline.write_examples(records, [
       squad_utils.feature_to_tf_example(f, False) for f in features])
-  estimator = runtime.make_estimator(
-      model_fn, runtime.make_run_config(str(tmp_path / "m")), False, 8,
+  estimator = estimators.make_estimator(
+      model_fn, estimators.make_run_config(str(tmp_path / "m")), False, 8,
       predict_batch_size=8)
   predicted = list(estimator.predict(
       squad_utils.input_fn_builder(records, SEQ, False, False, False, 8,
@@ -502,9 +503,9 @@ def fine_tuned_copy(out, directory):
   """
   best = os.path.join(out, "model.ckpt-best")
   os.makedirs(directory)
-  copy = os.path.join(directory,
-                      "model.ckpt-%d" % runtime.checkpoint_global_step(best))
-  runtime.copy_checkpoint(best, copy)
+  copy = os.path.join(
+      directory, "model.ckpt-%d" % checkpoints.checkpoint_global_step(best))
+  checkpoints.copy_checkpoint(best, copy)
   # The state file, as training leaves it: evaluation looks there first.
   tf.train.update_checkpoint_state(directory, copy)
   return directory

@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from albert import checkpoints
+from albert import command_line
+from albert import estimators
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import modeling
-from albert import runtime
+from albert import progress
 from albert import tokenization
 
 tf.disable_v2_behavior()
@@ -69,12 +72,12 @@ def linear_model_fn(features, labels, mode, params):
 
 
 def make_estimator(output_dir, save_every):
-  config = runtime.make_run_config(output_dir, save_checkpoints_steps=save_every,
-                                   iterations_per_loop=save_every,
-                                   keep_checkpoint_max=10)
-  return runtime.make_estimator(linear_model_fn, config, use_tpu=False,
-                                train_batch_size=8, eval_batch_size=8,
-                                predict_batch_size=8)
+  config = estimators.make_run_config(
+      output_dir, save_checkpoints_steps=save_every,
+      iterations_per_loop=save_every, keep_checkpoint_max=10)
+  return estimators.make_estimator(linear_model_fn, config, use_tpu=False,
+                                   train_batch_size=8, eval_batch_size=8,
+                                   predict_batch_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +132,8 @@ def test_evaluate_checkpoints_appends_blocks_and_keeps_the_best(
   eval_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, False,
                                                        True)
   estimator.train(train_fn, max_steps=15)
-  history, best = runtime.evaluate_checkpoints(
-      runtime.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
+  history, best = checkpoints.evaluate_checkpoints(
+      checkpoints.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
       higher_is_better=False, extra_results={"note": "x"})
   # The estimator also saves the initial state as model.ckpt-0.
   assert sorted(history) == [0, 5, 10, 15]
@@ -144,15 +147,15 @@ def test_evaluate_checkpoints_appends_blocks_and_keeps_the_best(
   with open(os.path.join(out, "best_checkpoint.txt")) as f:
     best_file = dict(l.strip().split(" = ") for l in f if l.strip())
   assert int(best_file["global_step"]) == 15
-  assert runtime.best_or_latest_checkpoint(out).endswith("model.ckpt-best")
+  assert checkpoints.best_or_latest_checkpoint(out).endswith("model.ckpt-best")
   np.testing.assert_allclose(
       tf.train.load_variable(os.path.join(out, "model.ckpt-best"), "w"),
       tf.train.load_variable(os.path.join(out, "model.ckpt-15"), "w"))
 
   # A second call evaluates only new checkpoints.
   estimator.train(train_fn, max_steps=20)
-  history2, best2 = runtime.evaluate_checkpoints(
-      runtime.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
+  history2, best2 = checkpoints.evaluate_checkpoints(
+      checkpoints.estimator_evaluate_fn(estimator, eval_fn), out, "eval_mse",
       higher_is_better=False)
   assert set(history2) - set(history) == {20}
   assert best2["global_step"] == 20
@@ -166,8 +169,8 @@ def test_evaluate_checkpoints_without_checkpoints_fails_at_once(records,
   eval_fn = input_pipeline.file_based_input_fn_builder(records, SPEC, False,
                                                        True)
   with pytest.raises(ValueError, match="no checkpoint to evaluate"):
-    runtime.evaluate_checkpoints(
-        runtime.estimator_evaluate_fn(make_estimator(out, 5), eval_fn), out,
+    checkpoints.evaluate_checkpoints(
+        checkpoints.estimator_evaluate_fn(make_estimator(out, 5), eval_fn), out,
         "eval_mse")
 
 
@@ -176,8 +179,8 @@ def test_export_saved_model_predicts_like_the_estimator(records, tmp_path):
   estimator = make_estimator(out, save_every=10)
   estimator.train(input_pipeline.file_based_input_fn_builder(
       records, SPEC, True, True), max_steps=10)
-  path = runtime.export_saved_model(estimator, str(tmp_path / "export"),
-                                    SEQ)
+  path = estimators.export_saved_model(estimator, str(tmp_path / "export"),
+                                       SEQ)
   ids = np.array([[1, 2, 3, 4], [9, 9, 0, 0]], np.int32)
   with tf.Graph().as_default(), tf.Session() as sess:
     meta = tf.saved_model.loader.load(sess, ["serve"], path)
@@ -293,9 +296,9 @@ def test_show_only_own_logs_filters_inside_and_restores_after():
   before = tf.logging.get_verbosity()
   try:
     tf.logging.set_verbosity(tf.logging.INFO)
-    with runtime.show_only_own_logs():
+    with progress.show_only_own_logs():
       tf.logging.info("foreign chatter")      # from this test file: hidden
-      runtime.log_progress("step %d", 7)       # a progress line: shown
+      progress.log_progress("step %d", 7)       # a progress line: shown
     tf.logging.info("after the block")        # filter gone again
   finally:
     logger.removeHandler(handler)
@@ -305,24 +308,24 @@ def test_show_only_own_logs_filters_inside_and_restores_after():
 
 def test_throughput_hook_reports_steps_rate_and_eta():
   lines = []
-  original = runtime.log_progress
-  runtime.log_progress = lambda msg, *args: lines.append(msg % args)
+  original = progress.log_progress
+  progress.log_progress = lambda msg, *args: lines.append(msg % args)
   try:
     with tf.Graph().as_default():
       step = tf.train.get_or_create_global_step()
       loss = tf.constant(2.5)
       train_op = step.assign_add(1)
-      hook = runtime.ThroughputHook(batch_size=8, num_train_steps=6,
-                                    every_n_steps=2, loss=loss)
+      hook = progress.ThroughputHook(batch_size=8, num_train_steps=6,
+                                     every_n_steps=2, loss=loss)
       with tf.train.MonitoredSession(hooks=[hook]) as sess:
         for _ in range(6):
           sess.run(train_op)
   finally:
-    runtime.log_progress = original
-  progress = [l for l in lines if l.startswith("step ")]
-  assert [l.split()[1] for l in progress] == ["2/6", "4/6", "6/6"]
+    progress.log_progress = original
+  steps = [l for l in lines if l.startswith("step ")]
+  assert [l.split()[1] for l in steps] == ["2/6", "4/6", "6/6"]
   assert all("loss 2.5000" in l and "examples/s" in l and "ETA" in l
-             for l in progress)
+             for l in steps)
   assert lines[-1].startswith("trained 6 steps (to step 6)")
 
 
@@ -348,14 +351,14 @@ def test_error_line_names_a_corrupt_checkpoint_file(tmp_path):
   """TensorFlow's first line is only "Graph execution error:"; the cause
   (a failed checksum) and the file must reach the one-line error."""
   prefix, data_file = _corrupt_checkpoint(str(tmp_path))
-  runtime.check_checkpoint_files(prefix)  # Same size: not truncated.
+  checkpoints.check_checkpoint_files(prefix)  # Same size: not truncated.
   with tf.Graph().as_default():
     tf.get_variable("weights", [1000])
     with tf.Session() as session:
       with pytest.raises(tf.errors.DataLossError) as raised:
         tf.train.Saver().restore(session, prefix)
   assert raised.value.message.startswith("Graph execution error:")
-  line = runtime.error_line(raised.value)
+  line = command_line.error_line(raised.value)
   assert "\n" not in line
   assert line == (
       "checkpoint %s is corrupt: its data file %s fails its checksum (a "
@@ -368,7 +371,7 @@ def test_error_line_skips_the_graph_frames_of_other_errors():
       None, None, "Graph execution error:\n\nDetected at node 'x' defined "
       "at (most recent call last):\n  File \"a.py\", line 1\nNode: 'x'\n"
       "Key output_bias not found in checkpoint\n\t [[{{node x}}]]")
-  assert runtime.error_line(error) == (
+  assert command_line.error_line(error) == (
       "Key output_bias not found in checkpoint (TensorFlow NotFoundError; is "
       "the checkpoint complete and made for this config?)")
 
@@ -386,10 +389,10 @@ def test_own_lines_read_the_same_in_a_file_or_a_pipe():
   verbosity = tf.logging.get_verbosity()
   tf.logging.set_verbosity(tf.logging.INFO)
   try:
-    runtime.log_each_line_once()
-    runtime.log_each_line_once()  # Idempotent: not wrapped twice.
-    runtime.log_progress("step %d/%d  loss %.4f", 10, 20, 0.5)
-    runtime.warn_random_initialisation("run_classifier SST-2")
+    progress.log_each_line_once()
+    progress.log_each_line_once()  # Idempotent: not wrapped twice.
+    progress.log_progress("step %d/%d  loss %.4f", 10, 20, 0.5)
+    checkpoints.warn_random_initialisation("run_classifier SST-2")
     tf.logging.info("Saving checkpoints for 10")  # Not this package's.
   finally:
     logger.removeHandler(handler)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from albert import estimators
 from albert import fine_tuning_utils
 from albert import modeling
-from albert import runtime
 from albert import squad_heads
 
 tf.disable_v2_behavior()
@@ -399,10 +399,10 @@ def v2_model_fn():
 
 
 def make_estimator(model_fn, model_dir):
-  config = runtime.make_run_config(str(model_dir), iterations_per_loop=1,
-                                   save_checkpoints_steps=1)
-  return runtime.make_estimator(model_fn, config, use_tpu=False,
-                                train_batch_size=B, predict_batch_size=B)
+  config = estimators.make_run_config(str(model_dir), iterations_per_loop=1,
+                                      save_checkpoints_steps=1)
+  return estimators.make_estimator(model_fn, config, use_tpu=False,
+                                   train_batch_size=B, predict_batch_size=B)
 
 
 def input_fn_for(keys, repeat=False):

@@ -357,7 +357,7 @@ def test_more_predictions_than_tokens_is_refused(tmp_path, corpus_file,
 ])
 def test_numeric_flags_are_checked_by_the_shared_rules(
     tmp_path, corpus_file, spm_model_file, overrides, flag):
-  """runtime.check_numeric_flags names the flag and its value."""
+  """command_line.check_numeric_flags names the flag and its value."""
   options = dict(overrides)
   kwargs = {key: options.pop(key) for key in ("num_workers", "chunk_size")
             if key in options}

@@ -32,6 +32,7 @@ import tensorflow_hub as hub
 import hub_fixtures
 from albert import export_files
 from albert import export_to_tfhub
+from albert import export_utils
 from albert import fine_tuning_utils
 
 tf.disable_v2_behavior()
@@ -265,6 +266,7 @@ import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 from albert import export_files
 from albert import export_to_tfhub
+from albert import export_utils
 
 args = json.loads(sys.argv[1])
 tf.disable_v2_behavior()
@@ -666,7 +668,7 @@ def test_main_rejects_stray_arguments_and_reports_interrupts(
     raise KeyboardInterrupt()
 
   # Ctrl-C as the export starts (FLAGS hold no model here).
-  monkeypatch.setattr(export_to_tfhub.runtime, "show_only_own_logs",
+  monkeypatch.setattr(export_utils.progress, "show_only_own_logs",
                       interrupted)
   with pytest.raises(SystemExit) as raised:
     export_to_tfhub.main(["export_to_tfhub.py"])

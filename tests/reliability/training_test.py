@@ -17,10 +17,12 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import run_pretraining_test as rpt
+from albert import checkpoints
+from albert import command_line
+from albert import file_io
 from albert import input_pipeline
 from albert import pretraining
 from albert import run_pretraining
-from albert import runtime
 
 tf.disable_v2_behavior()
 
@@ -104,15 +106,16 @@ def test_bad_numbers_are_refused_before_anything_is_written(
 
 
 def test_numeric_rules_cover_every_command_and_type():
-  runtime.check_numeric_flags({"warmup_proportion": 0.0, "dropout_prob": 0.0,
-                               "keep_checkpoint_max": 0, "random_seed": -5})
+  command_line.check_numeric_flags(
+      {"warmup_proportion": 0.0, "dropout_prob": 0.0, "keep_checkpoint_max": 0,
+       "random_seed": -5})
   with pytest.raises(ValueError, match=r"--warmup_proportion=1.5 must be "
                                        r"within \[0, 1\]"):
-    runtime.check_numeric_flags({"warmup_proportion": 1.5})
+    command_line.check_numeric_flags({"warmup_proportion": 1.5})
   with pytest.raises(ValueError, match=r"--dropout_prob=1.0 must be within"):
-    runtime.check_numeric_flags({"dropout_prob": 1.0})
+    command_line.check_numeric_flags({"dropout_prob": 1.0})
   with pytest.raises(ValueError, match=r"--doc_stride='8' must be a number"):
-    runtime.check_numeric_flags({"doc_stride": "8"})
+    command_line.check_numeric_flags({"doc_stride": "8"})
   from albert import run_classifier, run_race, run_squad_v2  # pylint: disable=g-import-not-at-top
   for module in (run_classifier, run_race, run_squad_v2, run_pretraining):
     numeric = [name for name, value in module.FLAG_DEFAULTS.items()
@@ -122,7 +125,7 @@ def test_numeric_rules_cover_every_command_and_type():
                    "start_warmup_step", "num_keep_checkpoint",
                    "null_score_diff_threshold",
                    "masked_lm_budget")]
-    missing = [n for n in numeric if n not in runtime.NUMERIC_FLAG_RULES]
+    missing = [n for n in numeric if n not in command_line.NUMERIC_FLAG_RULES]
     assert not missing, (module.__name__, missing)
 
 
@@ -138,26 +141,26 @@ def write_checkpoint(path, value, step):
 
 
 def write_record(out, step):
-  runtime.write_results(os.path.join(out, "best_checkpoint.txt"), {
+  file_io.write_results(os.path.join(out, "best_checkpoint.txt"), {
       "checkpoint": os.path.join(out, "model.ckpt-%d" % step),
       "global_step": step, "f1": 1.0})
 
 
 def test_an_interrupted_best_update_is_repaired_not_trusted(tmp_path):
   out = str(tmp_path)
-  best = os.path.join(out, runtime.BEST_CHECKPOINT_NAME)
+  best = os.path.join(out, checkpoints.BEST_CHECKPOINT_NAME)
   write_checkpoint(os.path.join(out, "model.ckpt-1"), 1.0, 1)
   write_checkpoint(os.path.join(out, "model.ckpt-2"), 2.0, 2)
   write_checkpoint(best, 1.0, 1)
   # The record says step 2, the copy still holds step 1 (the release's
   # order, killed between the two).
   write_record(out, 2)
-  assert runtime.best_or_latest_checkpoint(out) == best
+  assert checkpoints.best_or_latest_checkpoint(out) == best
   np.testing.assert_allclose(tf.train.load_variable(best, "w"), [2.0] * 3)
   # A copy killed half-way: no .index; repaired the same way.
   os.remove(best + ".index")
-  assert runtime.best_or_latest_checkpoint(out) == best
-  assert runtime.checkpoint_global_step(best) == 2
+  assert checkpoints.best_or_latest_checkpoint(out) == best
+  assert checkpoints.checkpoint_global_step(best) == 2
   # Nothing to repair from: an error, not a prediction from old weights.
   write_checkpoint(best, 1.0, 1)
   for name in os.listdir(out):
@@ -166,13 +169,13 @@ def test_an_interrupted_best_update_is_repaired_not_trusted(tmp_path):
   with pytest.raises(ValueError, match=r"does not match .*best_checkpoint"
                                        r".txt \(step 2\) and .*model.ckpt-2 "
                                        r"is gone"):
-    runtime.best_or_latest_checkpoint(out)
+    checkpoints.best_or_latest_checkpoint(out)
 
 
 def test_best_copy_never_leaves_an_index_over_other_data(tmp_path,
                                                          monkeypatch):
   out = str(tmp_path)
-  best = os.path.join(out, runtime.BEST_CHECKPOINT_NAME)
+  best = os.path.join(out, checkpoints.BEST_CHECKPOINT_NAME)
   write_checkpoint(best, 1.0, 1)
   write_checkpoint(os.path.join(out, "model.ckpt-2"), 2.0, 2)
   renames = []
@@ -186,7 +189,7 @@ def test_best_copy_never_leaves_an_index_over_other_data(tmp_path,
 
   monkeypatch.setattr(tf.gfile, "Rename", dying_rename)
   with pytest.raises(KeyboardInterrupt):
-    runtime.copy_checkpoint(os.path.join(out, "model.ckpt-2"), best)
+    checkpoints.copy_checkpoint(os.path.join(out, "model.ckpt-2"), best)
   monkeypatch.undo()
   assert renames and not os.path.exists(best + ".index")
 
@@ -203,8 +206,8 @@ def test_a_truncated_init_checkpoint_is_named(data, trained, tmp_path):
     contents = f.read()
   with open(data_file, "wb") as f:
     f.write(contents[:len(contents) // 2])
-  runtime.check_checkpoint_files(source)  # The intact one passes.
-  with pytest.raises(runtime.CheckpointMismatchError,
+  checkpoints.check_checkpoint_files(source)  # The intact one passes.
+  with pytest.raises(checkpoints.CheckpointMismatchError,
                      match=r"init_checkpoint .*model.ckpt-8 is truncated: its "
                            r"data file\(s\) model.ckpt-8.data-00000-of-00001"):
     run_pretraining.run(rpt.options_for(
@@ -220,7 +223,7 @@ def test_resuming_with_another_config_names_the_mismatch(data, trained,
   opts = rpt.options_for(directory, path, trained, do_train=True,
                          num_train_steps=12)
   opts.albert_config_file = rpt.tiny_config_file(other, intermediate_size=48)
-  with pytest.raises(runtime.CheckpointMismatchError,
+  with pytest.raises(checkpoints.CheckpointMismatchError,
                      match=r"(?s)output_dir's checkpoint .*model.ckpt-8 does "
                            r"not fit the model.*intermediate/dense/kernel: "
                            r"model \[32, 48\], checkpoint \[32, 64\]"):
@@ -239,7 +242,7 @@ def test_resuming_does_not_claim_to_load_init_checkpoint(data, trained,
       init_checkpoint=os.path.join(trained, "model.ckpt-4")))
   assert "--init_checkpoint is not used" in caplog.text
   assert "Initialised" not in caplog.text
-  assert runtime.checkpoint_global_step(
+  assert checkpoints.checkpoint_global_step(
       tf.train.latest_checkpoint(out)) == 10
 
 
@@ -250,12 +253,13 @@ def test_keep_all_checkpoints_are_all_listed(data, tmp_path):
       directory, path, out, do_train=True, num_train_steps=6,
       save_checkpoints_steps=2, iterations_per_loop=2,
       keep_checkpoint_max=0))
-  steps = [runtime.checkpoint_step(p) for p in runtime.list_checkpoints(out)]
+  steps = [checkpoints.checkpoint_step(p)
+           for p in checkpoints.list_checkpoints(out)]
   assert steps == [0, 2, 4, 6]
 
 
 def cli_exit(run_fn, capsys):
-  main = runtime.cli_main(run_fn)
+  main = command_line.cli_main(run_fn)
   with pytest.raises(SystemExit) as exit_info:
     main(["prog"])
   return exit_info.value.code, capsys.readouterr().err
@@ -288,7 +292,7 @@ def test_cli_turns_interrupts_and_machine_errors_into_one_line(capsys,
 
 def test_cli_main_accepts_none_as_the_release_tests_call_it(capsys):
   seen = []
-  runtime.cli_main(seen.append)(None)
+  command_line.cli_main(seen.append)(None)
   assert len(seen) == 1
 
 
