@@ -185,6 +185,7 @@ def test_committed_notebook_is_valid_and_has_no_outputs():
   assert "ALBERT_TUTORIAL_" in notebook.cells[first].source
 
 
+@pytest.mark.slow
 def test_every_cell_ran(ran):
   notebook, _, _ = ran
   for cell in notebook.cells:
@@ -193,6 +194,7 @@ def test_every_cell_ran(ran):
       assert not [o for o in cell.outputs if o.output_type == "error"]
 
 
+@pytest.mark.slow
 def test_the_quickstart_model_was_made_in_the_work_dir(ran):
   _, text, dirs = ran
   quickstart = os.path.join(dirs["work"], "quickstart")
@@ -203,6 +205,7 @@ def test_the_quickstart_model_was_made_in_the_work_dir(ran):
                                      "model.ckpt-best.index"))
 
 
+@pytest.mark.slow
 def test_the_task_has_the_mrpc_layout(ran):
   _, _, dirs = ran
   task = os.path.join(dirs["work"], "glue", "MRPC")
@@ -224,6 +227,7 @@ def test_the_task_has_the_mrpc_layout(ran):
   assert not train & dev and not train & {r[3] for r in test[1:]}
 
 
+@pytest.mark.slow
 def test_eval_accuracy_is_printed_for_every_checkpoint(ran):
   _, text, dirs = ran
   printed_values = [float(v) for v in
@@ -254,6 +258,7 @@ def test_eval_accuracy_is_printed_for_every_checkpoint(ran):
   assert "--learning_rate=" in text
 
 
+@pytest.mark.slow
 def test_test_predictions_are_written_and_shown(ran):
   _, text, dirs = ran
   shown = re.findall(r"^ *(\d+) +([01]) +([01]\.\d{6})  ", text, re.M)
@@ -272,6 +277,7 @@ def test_test_predictions_are_written_and_shown(ran):
                    TINY_TEST_PAIRS, text)
 
 
+@pytest.mark.slow
 def test_the_exported_model_classifies_two_new_pairs(ran):
   _, text, dirs = ran
   exports = glob.glob(os.path.join(dirs["work"], "export", "*",
@@ -286,6 +292,7 @@ def test_the_exported_model_classifies_two_new_pairs(ran):
           "%d test pairs" % TINY_TEST_PAIRS) in text
 
 
+@pytest.mark.slow
 def test_the_command_lines_progress_is_shown(ran):
   """The cell shows run_classifier's own progress lines, which print
   without TensorFlow's "INFO:tensorflow:" prefix, and none of
@@ -297,6 +304,7 @@ def test_the_command_lines_progress_is_shown(ran):
   assert "INFO:tensorflow:" not in shown
 
 
+@pytest.mark.slow
 def test_the_notebook_writes_only_in_its_work_dir(ran):
   _, _, dirs = ran
   assert os.listdir(dirs["cwd"]) == []
@@ -309,6 +317,7 @@ def test_the_notebook_writes_only_in_its_work_dir(ran):
     assert "\nrun_classifier mrpc done: best checkpoint step " in f.read()
 
 
+@pytest.mark.slow
 def test_a_second_run_replaces_its_own_marked_output(ran):
   _, _, dirs = ran
   for name in OWN_DIRS:
@@ -317,6 +326,7 @@ def test_a_second_run_replaces_its_own_marked_output(ran):
     assert not os.path.exists(os.path.join(path, "stale")), name
 
 
+@pytest.mark.slow
 def test_a_hub_module_fine_tunes_on_a_glue_dir(ran, tmp_path, monkeypatch):
   """HUB_MODULE and GLUE_DIR, through the fine-tuning from Python."""
   import hub_fixtures  # pylint: disable=g-import-not-at-top
@@ -365,6 +375,7 @@ def test_a_hub_module_fine_tunes_on_a_glue_dir(ran, tmp_path, monkeypatch):
     ("WORK_DIR", "{tmp}/a_file", r"^WORK_DIR {tmp}/a_file is a file, not a "
      r"directory: "),
 ])
+@pytest.mark.slow
 def test_bad_parameters_fail_with_one_line(setting, value, message, tmp_path,
                                            monkeypatch):
   places = dict(tmp=str(tmp_path), root=ROOT,
@@ -391,6 +402,7 @@ def test_bad_parameters_fail_with_one_line(setting, value, message, tmp_path,
     ({"HUB_MODULE": "https://tfhub.dev/google/albert_base/3"},
      ("mrpc_python", "corpus", "tfhub_cache"), ("quickstart",)),
 ])
+@pytest.mark.slow
 def test_what_the_notebook_did_not_make_is_refused_and_kept(
     settings, refused, kept, tmp_path, monkeypatch):
   work = tmp_path / "work"
@@ -420,6 +432,7 @@ def test_what_the_notebook_did_not_make_is_refused_and_kept(
     assert path.read_text() == text
 
 
+@pytest.mark.slow
 def test_one_directory_of_the_users_is_named_alone(tmp_path, monkeypatch):
   work = tmp_path / "work"
   (work / "export" / "model").mkdir(parents=True)
@@ -462,6 +475,7 @@ print(json.dumps({name: globals()[name] for name in (
           LEARNING_RATE=1e-4, CLI_LEARNING_RATE=0.002, SEED=7,
           NUM_TRAIN=3000, NUM_DEV=400, NUM_TEST=200)),
 ])
+@pytest.mark.slow
 def test_parameters_set_from_the_environment_are_used(settings, expected,
                                                       tmp_path, monkeypatch):
   notebook = run_first_cells(str(tmp_path), monkeypatch, settings,

@@ -27,6 +27,7 @@ def requirement_lines():
     return sorted(line for line in lines if line)
 
 
+@pytest.mark.slow
 def test_wheel_holds_package_and_pinned_requirements(tmp_path):
   subprocess.run(
       [sys.executable, "-m", "pip", "wheel", "--no-deps",
@@ -76,6 +77,7 @@ def test_supported_platform_passes(python, tf_version):
   albert.check_platform(python, tf_version)
 
 
+@pytest.mark.slow
 def test_import_fails_without_tensorflow(tmp_path):
   """A real interpreter with TensorFlow hidden gets the one-line error."""
   blocker = tmp_path / "sitecustomize.py"
@@ -112,6 +114,7 @@ def test_import_fails_without_tensorflow(tmp_path):
     ("albert.export_to_hf", ["--albert_directory", "--export_path"]),
     ("albert.import_from_hf", ["--hf_directory", "--export_path"]),
 ])
+@pytest.mark.slow
 def test_cli_help_lists_the_scripts_flags(module, flags):
   """--help shows the main module's flags; shared definitions must count."""
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
@@ -122,6 +125,7 @@ def test_cli_help_lists_the_scripts_flags(module, flags):
     assert flag in listed, (module, flag)
 
 
+@pytest.mark.slow
 def test_cli_bad_input_is_one_clear_line(tmp_path):
   bad = tmp_path / "albert_config.json"
   bad.write_text("{oops")

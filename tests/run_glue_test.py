@@ -87,6 +87,7 @@ def dry_run(env_vars, use_flag=True):
   return parse_commands(proc.stdout), proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_flag", [True, False])
 def test_all_tasks_with_release_hyperparameters(inputs, use_flag):
   commands, stderr = dry_run(inputs, use_flag)
@@ -125,6 +126,7 @@ def test_all_tasks_with_release_hyperparameters(inputs, use_flag):
   assert not os.path.exists(inputs["OUTPUT_DIR"])
 
 
+@pytest.mark.slow
 def test_hub_module_and_python(inputs):
   env = dict(inputs, ALBERT_HUB_MODULE_HANDLE=inputs["HUB"],
              PYTHON="/opt/py/bin/python3", TASKS="MRPC")
@@ -147,6 +149,7 @@ def test_hub_module_and_python(inputs):
       assert name not in flags
 
 
+@pytest.mark.slow
 def test_tasks_subset(inputs):
   commands, _ = dry_run(dict(inputs, TASKS="rte  sts-b RTE CoLA"))
   tasks = [flags["task_name"] for _, flags in commands]
@@ -160,6 +163,7 @@ def test_tasks_subset(inputs):
   assert proc.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variable", ["GLUE_DIR", "OUTPUT_DIR",
                                       "ALBERT_CONFIG", "SPM_MODEL"])
 def test_missing_variable(inputs, variable):
@@ -175,6 +179,7 @@ def test_missing_variable(inputs, variable):
     assert proc.stdout == ""
 
 
+@pytest.mark.slow
 def test_init_source_must_be_exactly_one(inputs):
   proc = run_script(dict(inputs, ALBERT_HUB_MODULE_HANDLE=inputs["HUB"]),
                     "--dry-run")
@@ -204,6 +209,7 @@ def test_init_source_must_be_exactly_one(inputs):
   assert proc.returncode != 0
 
 
+@pytest.mark.slow
 def test_missing_files(inputs):
   os.remove(inputs["INIT_CHECKPOINT"] + ".index")
   os.rmdir(os.path.join(inputs["GLUE_DIR"], "QQP"))
@@ -220,6 +226,7 @@ def test_missing_files(inputs):
   assert "error: GLUE_DIR has no QQP folder" in proc.stderr
 
 
+@pytest.mark.slow
 def test_bad_arguments(inputs):
   proc = run_script(inputs, "--dryrun")
   assert proc.returncode != 0
@@ -232,6 +239,7 @@ def test_bad_arguments(inputs):
   assert "GLUE_DIR" in proc.stdout and "--dry-run" in proc.stdout
 
 
+@pytest.mark.slow
 def test_real_run_executes_in_order_and_stops_on_failure(inputs, tmp_path):
   log = tmp_path / "calls.log"
   fake = tmp_path / "fake_python"

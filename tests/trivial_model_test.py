@@ -4,11 +4,13 @@
 import os
 import subprocess
 
+import pytest
 import tensorflow.compat.v1 as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_trivial_model_through_the_command_lines(tmp_path):
   work = tmp_path / "work"
   proc = subprocess.run(
