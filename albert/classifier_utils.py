@@ -44,9 +44,9 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from albert import fine_tuning
 from albert import fine_tuning_utils
 from albert import input_pipeline
+from albert import task_model
 from albert import tokenization
 
 
@@ -1017,8 +1017,8 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
   regression = is_regression(task_name)
 
   def build_head(features, mode, params):  # pylint: disable=unused-argument
-    """The encoder and classifier; see `fine_tuning.model_fn_builder`."""
-    label_ids, is_real_example = fine_tuning.labels_and_weights(
+    """The encoder and classifier; see `task_model.model_fn_builder`."""
+    label_ids, is_real_example = task_model.labels_and_weights(
         features, tf.float32 if regression else tf.int32)
     (total_loss, per_example_loss, probabilities, logits,
      predictions) = create_model(
@@ -1028,7 +1028,7 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
          num_labels, use_one_hot_embeddings, task_name, hub_module,
          classifier_dropout_prob=classifier_dropout_prob,
          use_einsum=use_einsum)
-    return fine_tuning.HeadOutputs(
+    return task_model.HeadOutputs(
         loss=total_loss,
         predictions={"probabilities": probabilities,
                      "predictions": predictions},
@@ -1036,7 +1036,7 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
                       [per_example_loss, label_ids, logits,
                        is_real_example]))
 
-  return fine_tuning.model_fn_builder(
+  return task_model.model_fn_builder(
       build_head, init_checkpoint, learning_rate, num_train_steps,
       num_warmup_steps, use_tpu, optimizer=optimizer, hub_module=hub_module,
       new_variable_prefixes=("output_weights", "output_bias"),

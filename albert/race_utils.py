@@ -51,10 +51,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from albert import classifier_utils
-from albert import fine_tuning
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import modeling
+from albert import task_model
 from albert import tokenization
 
 SPLITS = ("train", "dev", "test")
@@ -566,7 +566,7 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
                      num_train_steps, num_warmup_steps, use_tpu,
                      use_one_hot_embeddings, max_seq_length, dropout_prob,
                      hub_module=None, use_einsum=True, optimizer="adamw"):
-  """The TPUEstimator model_fn of RACE (see `fine_tuning.model_fn_builder`).
+  """The TPUEstimator model_fn of RACE (see `task_model.model_fn_builder`).
 
   Args:
     albert_config: `AlbertConfig` (None with a hub module).
@@ -592,7 +592,7 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
 
   def build_head(features, mode, params):  # pylint: disable=unused-argument
     """The RACE head on the features' [B, num_labels * L] inputs."""
-    label_ids, is_real_example = fine_tuning.labels_and_weights(features)
+    label_ids, is_real_example = task_model.labels_and_weights(features)
     (loss, per_example_loss, probabilities, logits,
      predictions) = create_model(
          albert_config, mode == tf.estimator.ModeKeys.TRAIN,
@@ -604,13 +604,13 @@ def model_fn_builder(albert_config, num_labels, init_checkpoint, learning_rate,
     # examples count in neither.
     eval_metrics = (classifier_utils.metric_fn_for("race"),
                     [per_example_loss, label_ids, logits, is_real_example])
-    return fine_tuning.HeadOutputs(
+    return task_model.HeadOutputs(
         loss=loss,
         predictions={"probabilities": probabilities,
                      "predictions": predictions},
         eval_metrics=eval_metrics)
 
-  return fine_tuning.model_fn_builder(
+  return task_model.model_fn_builder(
       build_head, init_checkpoint, learning_rate, num_train_steps,
       num_warmup_steps, use_tpu, optimizer=optimizer, hub_module=hub_module,
       new_variable_prefixes=("output_weights", "output_bias"))
