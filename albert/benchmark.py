@@ -76,9 +76,7 @@ FLAG_DEFAULTS = command_line.define_flags([
 _MAX_STEPS = 100000
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 def encoder_flops_per_example(config, seq_length):
@@ -305,8 +303,7 @@ def out_of_memory(options, error):
 
 def check_options(options):
   """Fails on a missing or out-of-range flag, naming it."""
-  if not options.albert_config_file:
-    raise ValueError("--albert_config_file is required")
+  command_line.check_required_flags(options, ["albert_config_file"])
   command_line.check_numeric_flags(options)
   for name in ("num_steps", "warmup_steps"):
     if getattr(options, name) > _MAX_STEPS:
@@ -316,8 +313,9 @@ def check_options(options):
     raise ValueError("--max_predictions_per_seq=%d exceeds --max_seq_length"
                      "=%d" % (options.max_predictions_per_seq,
                               options.max_seq_length))
-  estimators.check_performance_flags(options)
-  if getattr(options, "strategy", "none") == "multi_worker_mirrored":
+  # The benchmark times CPUs and GPUs, with the config's own layers.
+  estimators.check_performance_flags(options, use_tpu=False, hub_module=None)
+  if options.strategy == "multi_worker_mirrored":
     raise ValueError(
         "--strategy=multi_worker_mirrored: the benchmark times one machine "
         "(--strategy=mirrored over its devices); a cluster's rate is about "
@@ -336,7 +334,7 @@ def run(options):
   check_memory(config, options)
   distribution = distributed.distribution_from_options(
       options, options.batch_size if options.mode != "infer" else None,
-      batch_flag="batch_size")
+      batch_flag="batch_size", use_tpu=False)
   compute_dtype = modeling.compute_dtype_of(options.precision)
   results = {
       "precision": options.precision,

@@ -19,9 +19,11 @@ flag-like option objects, and the one `main` wrapper.
 and attributes them to the calling script; `run_flag_specs` are the
 release's TPU/run-config flags plus precision and distribution;
 `NUMERIC_FLAG_RULES` is the one table of numeric ranges
-(`check_numeric_flags`); `options` builds a FLAGS-like object for tests and
-library callers; `cli_main` turns a `run(options)` into an absl main that
-ends bad input, TensorFlow errors and Ctrl-C in one line.
+(`check_numeric_flags`); `check_required_flags` names a missing one;
+`options` builds a FLAGS-like object for tests and
+library callers (`default_options_of`: a script's `default_options`);
+`cli_main` turns a `run(options)` into an absl main that ends bad input,
+TensorFlow errors and Ctrl-C in one line.
 
 Not here: what the flags build (estimators, distributed), checkpoints, files
 and logging.
@@ -225,6 +227,21 @@ def check_numeric_flags(values):
       raise ValueError("--%s=%s must be %s" % (name, value, what))
 
 
+def check_required_flags(values, names):
+  """Fails on the first of `names` that is unset (None or empty).
+
+  Args:
+    values: FLAGS or an `options(...)` object.
+    names: flag names, in the order to check them.
+
+  Raises:
+    ValueError: "--name is required".
+  """
+  for name in names:
+    if not getattr(values, name):
+      raise ValueError("--%s is required" % name)
+
+
 def options(defaults, overrides):
   """A flag-like object: `defaults` updated with `overrides`.
 
@@ -241,6 +258,23 @@ def options(defaults, overrides):
   values = dict(defaults)
   values.update(overrides)
   return types.SimpleNamespace(**values)
+
+
+def default_options_of(defaults):
+  """A script's public `default_options(**overrides)` over its defaults.
+
+  Args:
+    defaults: the script's FLAG_DEFAULTS (from `define_flags`).
+
+  Returns:
+    default_options(**overrides) -> `options(defaults, overrides)`.
+  """
+
+  def default_options(**overrides):
+    """The flag defaults as an object, with overrides; for calling `run`."""
+    return options(defaults, overrides)
+
+  return default_options
 
 
 def cli_main(run_fn):

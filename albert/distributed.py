@@ -69,12 +69,13 @@ class Distribution(object):
     session_config: `tf.ConfigProto` the sessions need (virtual CPUs).
     cluster: {job: [address, ...]} from TF_CONFIG (multi-worker), else None.
     task_type, task_index: this process's task in `cluster`.
-    worker_timeout_secs: how long to wait for unreachable peers.
+    worker_timeout_secs: how long to wait for unreachable peers
+      (multi-worker: --worker_timeout_secs).
   """
 
   def __init__(self, kind, strategy, num_replicas, devices_per_worker,
                device_kind, session_config, cluster=None, task_type=None,
-               task_index=0, worker_timeout_secs=600):
+               task_index=0, worker_timeout_secs=None):
     self.kind = kind
     self.strategy = strategy
     self.num_replicas = num_replicas
@@ -226,7 +227,7 @@ def _gpu_count():
 
 
 def distribution_from_options(f, train_batch_size=None,
-                              batch_flag="train_batch_size"):
+                              batch_flag="train_batch_size", *, use_tpu):
   """The `Distribution` --strategy asks for, running; None for "none".
 
   Checks as `check_distribution_flags` does, then builds the strategy. With
@@ -239,7 +240,8 @@ def distribution_from_options(f, train_batch_size=None,
   Raises:
     ValueError: a flag, TF_CONFIG or the batch does not fit, naming it.
   """
-  distribution = check_distribution_flags(f, train_batch_size, batch_flag)
+  distribution = check_distribution_flags(f, train_batch_size, batch_flag,
+                                          use_tpu=use_tpu)
   if distribution is None:
     return None
   if not distribution.multi_worker:
@@ -268,22 +270,24 @@ def distribution_from_options(f, train_batch_size=None,
 
 
 def check_distribution_flags(f, train_batch_size=None,
-                             batch_flag="train_batch_size"):
+                             batch_flag="train_batch_size", *, use_tpu):
   """The `Distribution` --strategy asks for, checked, without its strategy
   (nothing started yet); None for "none".
 
   Args:
-    f: FLAGS or an `options(...)` object (strategy, num_devices,
-      worker_timeout_secs, use_tpu).
+    f: FLAGS or an `options(...)` object with the
+      `command_line.distribution_flag_specs` flags (strategy, num_devices,
+      worker_timeout_secs).
     train_batch_size: the global training batch, when training; it must
       split evenly across the replicas.
     batch_flag: the flag that set it, for the message.
+    use_tpu: --use_tpu (False for commands that never run on TPU).
 
   Raises:
     ValueError: a flag, TF_CONFIG or the batch does not fit, naming it.
   """
-  kind = getattr(f, "strategy", "none") or "none"
-  num_devices = getattr(f, "num_devices", None)
+  kind = f.strategy
+  num_devices = f.num_devices
   if kind not in command_line.STRATEGIES:
     raise ValueError("--strategy=%s: expected one of %s" %
                      (kind, ", ".join(command_line.STRATEGIES)))
@@ -292,13 +296,13 @@ def check_distribution_flags(f, train_batch_size=None,
       raise ValueError("--num_devices=%d needs --strategy=mirrored or "
                        "multi_worker_mirrored" % num_devices)
     return None
-  if getattr(f, "use_tpu", False):
+  if use_tpu:
     raise ValueError(
         "--use_tpu with --strategy=%s: TPUs replicate through TPUEstimator "
         "(--num_tpu_cores); strategies are for CPUs and GPUs" % kind)
   command_line.check_numeric_flags({"num_devices": num_devices,
                                     "worker_timeout_secs":
-                           getattr(f, "worker_timeout_secs", 600)})
+                                        f.worker_timeout_secs})
   gpus = _gpu_count()
   tf_config = read_tf_config()
   if kind == "mirrored":
@@ -350,7 +354,7 @@ def check_distribution_flags(f, train_batch_size=None,
         kind, None, count * num_workers, count, "GPU" if gpus else "CPU",
         tf.ConfigProto(allow_soft_placement=True), cluster=cluster,
         task_type=task_type, task_index=task_index,
-        worker_timeout_secs=getattr(f, "worker_timeout_secs", 600))
+        worker_timeout_secs=f.worker_timeout_secs)
   _check_batch_splits(distribution, train_batch_size, batch_flag)
   return distribution
 
@@ -451,22 +455,32 @@ class DistributedEstimator(object):
   """Trains under a tf.distribute strategy; evaluates, predicts and exports
   on one device.
 
-  It answers the (TPU)Estimator calls the run_* scripts make: `train` runs
-  the strategy (mirrored: `Estimator.train`; several machines:
-  `tf.estimator.train_and_evaluate`, the Estimator's multi-worker path),
-  and everything else goes to a one-device estimator over the same
-  model_dir, so checkpoints and results are exactly those of a one-device
-  run.
+  It answers the (TPU)Estimator calls the commands make: `train` runs the
+  strategy on the trainer (mirrored: `Estimator.train`; several machines:
+  `tf.estimator.train_and_evaluate`, the Estimator's multi-worker path);
+  `evaluate`, `predict` and `export_saved_model` run on the evaluator, a
+  one-device estimator over the same model_dir, so checkpoints and results
+  are exactly those of a one-device run.
   """
 
-  def __init__(self, trainer, single_device, distribution, train_batch_size):
+  def __init__(self, trainer, evaluator, distribution, train_batch_size):
+    """Pairs a trainer and an evaluator over one model_dir.
+
+    Args:
+      trainer: TPUEstimator whose RunConfig carries the strategy.
+      evaluator: TPUEstimator over the same model_dir on one device.
+      distribution: the `Distribution` the trainer's RunConfig runs.
+      train_batch_size: the global training batch.
+    """
     self._trainer = trainer
-    self._single_device = single_device
+    self._evaluator = evaluator
     self.distribution = distribution
     self.train_batch_size = train_batch_size
 
-  def __getattr__(self, name):
-    return getattr(self._single_device, name)
+  @property
+  def model_dir(self):
+    """The directory of the checkpoints, shared by trainer and evaluator."""
+    return self._evaluator.model_dir
 
   def train(self, input_fn, max_steps=None, steps=None, hooks=None):
     """Trains on every replica; returns self, as Estimator.train does.
@@ -494,6 +508,30 @@ class DistributedEstimator(object):
     finally:
       distribution.stop_peer_watch()
     return self
+
+  def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None,
+               name=None):
+    """`Estimator.evaluate` on one device; returns the metrics dict."""
+    return self._evaluator.evaluate(input_fn, steps=steps, hooks=hooks,
+                                    checkpoint_path=checkpoint_path,
+                                    name=name)
+
+  def predict(self, input_fn, predict_keys=None, hooks=None,
+              checkpoint_path=None, yield_single_examples=True):
+    """`Estimator.predict` on one device; yields the predictions."""
+    return self._evaluator.predict(
+        input_fn, predict_keys=predict_keys, hooks=hooks,
+        checkpoint_path=checkpoint_path,
+        yield_single_examples=yield_single_examples)
+
+  def export_saved_model(self, export_dir_base, serving_input_receiver_fn,
+                         assets_extra=None, as_text=False,
+                         checkpoint_path=None):
+    """`Estimator.export_saved_model` of the one-device graph; its path."""
+    return self._evaluator.export_saved_model(
+        export_dir_base, serving_input_receiver_fn,
+        assets_extra=assets_extra, as_text=as_text,
+        checkpoint_path=checkpoint_path)
 
 
 def _replica_input_fn(input_fn, replica_batch_size):

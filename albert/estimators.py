@@ -158,19 +158,21 @@ def compilation_scope(use_xla):
   return contextlib.nullcontext()
 
 
-def check_performance_flags(f):
+def check_performance_flags(f, *, use_tpu, hub_module):
   """Fails on --precision, --use_xla and accumulation settings that clash.
 
   Args:
-    f: FLAGS or an `options(...)` object.
+    f: FLAGS or an `options(...)` object with the `performance_flag_specs`
+      flags (precision, use_xla, gradient_accumulation_steps).
+    use_tpu: --use_tpu (False for commands that never run on TPU).
+    hub_module: --albert_hub_module_handle (None for commands without it).
 
   Raises:
     ValueError: naming the flag.
   """
-  precision = getattr(f, "precision", "fp32")
+  precision = f.precision
   modeling.compute_dtype_of(precision)  # Names the flag when unknown.
-  accumulation = getattr(f, "gradient_accumulation_steps", 1)
-  use_tpu = getattr(f, "use_tpu", False)
+  accumulation = f.gradient_accumulation_steps
   if use_tpu and accumulation > 1:
     raise ValueError(
         "--gradient_accumulation_steps=%d is for CPUs and GPUs; on TPU use "
@@ -178,7 +180,7 @@ def check_performance_flags(f):
   if use_tpu and precision == "fp16":
     raise ValueError("--precision=fp16 is for GPUs; TPUs compute in bf16 "
                      "(--precision=bf16)")
-  if use_tpu and getattr(f, "use_xla", False):
+  if use_tpu and f.use_xla:
     raise ValueError("--use_xla is for CPUs and GPUs; TPUs always compile "
                      "with XLA")
   if (precision == "fp16" and not use_tpu and
@@ -187,7 +189,7 @@ def check_performance_flags(f):
     tf.logging.warning(
         "--precision=fp16 without a GPU: TensorFlow's CPU float16 matmuls "
         "run ~100x slower than float32; on a CPU use --precision=bf16")
-  if precision != "fp32" and getattr(f, "albert_hub_module_handle", None):
+  if precision != "fp32" and hub_module:
     raise ValueError(
         "--precision=%s needs the model built from --albert_config_file; a "
         "hub module (--albert_hub_module_handle) computes as it was "
@@ -196,8 +198,14 @@ def check_performance_flags(f):
 
 def describe_batch(f, batch_size, distribution=None):
   """'batch 32', 'batch 8 x 4 accumulated = 32 per update', and with a
-  strategy 'batch 32 over 2 replicas (...)'."""
-  accumulation = getattr(f, "gradient_accumulation_steps", 1)
+  strategy 'batch 32 over 2 replicas (...)'.
+
+  Args:
+    f: FLAGS or an `options(...)` object (gradient_accumulation_steps).
+    batch_size: the global batch of one session run.
+    distribution: (optional) `distributed.Distribution`.
+  """
+  accumulation = f.gradient_accumulation_steps
   text = "batch %d" % batch_size
   if accumulation > 1:
     text += " x %d accumulated = %d per update" % (
@@ -209,11 +217,15 @@ def describe_batch(f, batch_size, distribution=None):
 
 
 def describe_precision(f):
-  """', bf16, XLA' and the like; '' for the defaults."""
+  """', bf16, XLA' and the like; '' for fp32 without XLA.
+
+  Args:
+    f: FLAGS or an `options(...)` object (precision, use_xla).
+  """
   parts = []
-  if getattr(f, "precision", "fp32") != "fp32":
+  if f.precision != "fp32":
     parts.append(f.precision)
-  if getattr(f, "use_xla", False):
+  if f.use_xla:
     parts.append("XLA")
   return "".join(", " + part for part in parts)
 
@@ -222,15 +234,15 @@ def model_params(f):
   """The estimator params every model_fn reads its performance settings from.
 
   Args:
-    f: FLAGS or an `options(...)` object.
+    f: FLAGS or an `options(...)` object with the `performance_flag_specs`
+      flags.
 
   Returns:
     dict: "precision", "use_xla" and "gradient_accumulation_steps".
   """
-  return {"precision": getattr(f, "precision", "fp32"),
-          "use_xla": bool(getattr(f, "use_xla", False)),
-          "gradient_accumulation_steps":
-              getattr(f, "gradient_accumulation_steps", 1)}
+  return {"precision": f.precision,
+          "use_xla": bool(f.use_xla),
+          "gradient_accumulation_steps": f.gradient_accumulation_steps}
 
 
 def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
@@ -270,8 +282,9 @@ def make_estimator(model_fn, run_config, use_tpu, train_batch_size,
   if distribution is None:
     return estimator(run_config)
   return distributed.DistributedEstimator(
-      estimator(run_config), estimator(_single_device_config(run_config)),
-      distribution, train_batch_size)
+      trainer=estimator(run_config),
+      evaluator=estimator(_single_device_config(run_config)),
+      distribution=distribution, train_batch_size=train_batch_size)
 
 
 def train_batch_size_of(params):

@@ -342,10 +342,13 @@ def run(options, task):
   if not options.output_dir:
     raise ValueError("--output_dir is required")
   command_line.check_numeric_flags(options)
-  estimators.check_performance_flags(options)
+  estimators.check_performance_flags(
+      options, use_tpu=options.use_tpu,
+      hub_module=options.albert_hub_module_handle)
   task.check_options(options)
   train_batch_size = options.train_batch_size if modes.train else None
-  distributed.check_distribution_flags(options, train_batch_size)
+  distributed.check_distribution_flags(options, train_batch_size,
+                                      use_tpu=options.use_tpu)
   init_checkpoint = checkpoints.resolve_init_checkpoint(options.init_checkpoint)
 
   # 1. Config, init source, vocabulary, data and output dir.
@@ -394,8 +397,8 @@ def run(options, task):
     iterations_per_loop = min(iterations_per_loop,
                               options.save_checkpoints_steps)
   # Last: with several machines this waits for the whole cluster.
-  distribution = distributed.distribution_from_options(options,
-                                                       train_batch_size)
+  distribution = distributed.distribution_from_options(
+      options, train_batch_size, use_tpu=options.use_tpu)
   run_config = estimators.run_config_from_options(
       options, iterations_per_loop=iterations_per_loop,
       distribution=distribution)

@@ -114,9 +114,11 @@ def run(options):
     if not getattr(options, name):
       raise ValueError("--%s is required" % name)
   command_line.check_numeric_flags(options)
-  estimators.check_performance_flags(options)
+  estimators.check_performance_flags(options, use_tpu=options.use_tpu,
+                                     hub_module=None)
   train_batch_size = options.train_batch_size if options.do_train else None
-  distributed.check_distribution_flags(options, train_batch_size)
+  distributed.check_distribution_flags(options, train_batch_size,
+                                      use_tpu=options.use_tpu)
   if options.masked_lm_budget:
     raise ValueError(
         "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
@@ -167,8 +169,8 @@ def run(options):
       init_from_group0=options.init_from_group0,
       log_every_n_steps=options.log_every_n_steps)
   # Last: with several machines this waits for the whole cluster.
-  distribution = distributed.distribution_from_options(options,
-                                                       train_batch_size)
+  distribution = distributed.distribution_from_options(
+      options, train_batch_size, use_tpu=options.use_tpu)
   estimator = estimators.make_estimator(
       model_fn,
       estimators.run_config_from_options(options, distribution=distribution),

@@ -54,7 +54,7 @@ def _train(num_devices, optimizer, accumulation_steps, updates,
     distribution = distributed.distribution_from_options(
         run_pretraining.default_options(strategy="mirrored",
                                         num_devices=num_devices),
-        GLOBAL_BATCH)
+        GLOBAL_BATCH, use_tpu=False)
     assert distribution.num_replicas == num_devices
   with tf.Graph().as_default():
     run_index = tf.placeholder(tf.int32, [])
@@ -285,7 +285,9 @@ def test_bad_distribution_flags_are_named(monkeypatch, overrides, tf_config,
   else:
     monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
   with pytest.raises(ValueError, match=message):
-    distributed.distribution_from_options(_options(**overrides), 16)
+    options = _options(**overrides)
+    distributed.distribution_from_options(options, 16,
+                                          use_tpu=options.use_tpu)
 
 
 def test_benchmark_batch_must_split_across_replicas(tmp_path):

@@ -173,8 +173,8 @@ def test_accumulation_steps_must_be_positive_and_not_on_tpu():
   with pytest.raises(ValueError, match="on TPU use a bigger "
                      "--train_batch_size"):
     estimators.check_performance_flags(command_line.options(
-        dict(precision="fp32", gradient_accumulation_steps=4, use_tpu=True),
-        {}))
+        dict(precision="fp32", gradient_accumulation_steps=4, use_xla=False),
+        {}), use_tpu=True, hub_module=None)
 
 
 def test_throughput_hook_counts_updates_of_the_effective_batch(caplog):

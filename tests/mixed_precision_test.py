@@ -177,7 +177,10 @@ def test_mixed_precision_is_refused_where_it_cannot_work(caplog):
   def check(**overrides):
     values = dict(base)
     values.update(overrides)
-    estimators.check_performance_flags(command_line.options(values, {}))
+    options = command_line.options(values, {})
+    estimators.check_performance_flags(
+        options, use_tpu=options.use_tpu,
+        hub_module=options.albert_hub_module_handle)
 
   check(precision="bf16")
   if not tf.config.list_physical_devices("GPU"):
