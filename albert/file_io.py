@@ -15,10 +15,15 @@
 """Files a run writes: atomically, under hidden temporary names, and cleaned up.
 
 Every output is written under a hidden temporary name that no user glob
-matches and renamed when complete (`atomic_write_text`,
-`atomic_write_bytes`, `write_results`); a result file this run does not
-rewrite is removed (`remove_stale_result`); what a killed run left in
-output_dir is removed, never anything else (`remove_dead_run_leftovers`).
+matches and renamed when complete (`staged_path`, `atomic_open`,
+`atomic_write_text`, `atomic_write_bytes`, `write_results`), through
+tf.io.gfile, so remote paths (gs://...) work too; a result file this run
+does not rewrite is removed (`remove_stale_result`); what a killed run left
+in output_dir is removed, never anything else (`remove_dead_run_leftovers`).
+
+The temporary-name scheme and the rename-or-remove logic are staging's
+(standard library only, for local writers that run before TensorFlow is
+loaded); this module gives them TensorFlow's file system.
 
 Not here: checkpoint files (checkpoints), exports (export_utils,
 export_files).
@@ -28,13 +33,14 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import contextlib
 import os
 import re
 
 import tensorflow.compat.v1 as tf
 
-from albert import peer_watch
 from albert import progress
+from albert import staging
 
 
 def write_results(path, results, append=False):
@@ -80,18 +86,52 @@ def _results_text(results):
   return "".join("%s = %s\n" % (key, results[key]) for key in sorted(results))
 
 
+def _gfile_replace(source, target):
+  tf.io.gfile.rename(source, target, overwrite=True)
+
+
+def _gfile_remove_quietly(path):
+  """Removes a file if it exists; a failure is left to the next run."""
+  try:
+    if tf.io.gfile.exists(path):
+      tf.io.gfile.remove(path)
+  except (OSError, tf.errors.OpError):
+    pass
+
+
+@contextlib.contextmanager
+def staged_path(path):
+  """`staging.staged_path` through tf.io.gfile (local or remote paths).
+
+  Yields the hidden temporary path of `path`, renamed to `path` when the
+  block ends without an exception and removed when it raises.
+  """
+  with staging.staged_path(path, _gfile_replace,
+                           _gfile_remove_quietly) as tmp:
+    yield tmp
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w"):
+  """A tf.io.gfile file at `path`'s temporary name; renamed when complete.
+
+  Args:
+    path: the output.
+    mode: "w" (text) or "wb" (bytes).
+
+  Yields:
+    The open file. It is closed, then renamed to `path` when the block ends
+    without an exception; when it raises, nothing is left.
+  """
+  with staged_path(path) as tmp:
+    with tf.io.gfile.GFile(tmp, mode) as f:
+      yield f
+
+
 def atomic_write_text(path, text, mode="w"):
   """Writes text under a hidden temporary name, then renames it to `path`."""
-  directory, base = os.path.split(path)
-  tmp_path = os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
-  try:
-    with tf.gfile.GFile(tmp_path, mode) as f:
-      f.write(text)
-    tf.gfile.Rename(tmp_path, path, overwrite=True)
-  except BaseException:
-    if tf.gfile.Exists(tmp_path):
-      tf.gfile.Remove(tmp_path)
-    raise
+  with atomic_open(path, mode) as f:
+    f.write(text)
 
 
 def atomic_write_bytes(path, data):
@@ -113,14 +153,11 @@ def check_output_dir_writable(output_dir):
 
 # What a killed run leaves in output_dir: TensorFlow's own staging files
 # (file_io's "<name>.tmp<uuid hex>", the Saver's "<prefix>_temp/" shards)
-# and ours (".<name>.tmp-<pid>").
+# and ours (staging.temporary_path's ".<name>.tmp-<pid>").
 _TF_TEMP_FILE = re.compile(r"^.+\.tmp[0-9a-f]{32}$")
 
 
 _TF_TEMP_DIR = re.compile(r"^.+_temp$")
-
-
-_OUR_TEMP = re.compile(r"^\..+\.tmp-(\d+)$")
 
 
 def remove_dead_run_leftovers(output_dir):
@@ -139,10 +176,7 @@ def remove_dead_run_leftovers(output_dir):
   removed = []
   for name in sorted(os.listdir(output_dir)):
     path = os.path.join(output_dir, name)
-    ours = _OUR_TEMP.match(name)
-    writer = int(ours.group(1)) if ours else None
-    if (ours and writer != os.getpid() and
-        not peer_watch.process_alive(writer) and os.path.isfile(path)):
+    if staging.is_dead_runs(name) and os.path.isfile(path):
       os.remove(path)
     elif _TF_TEMP_FILE.match(name) and os.path.isfile(path):
       os.remove(path)

@@ -19,6 +19,9 @@ TFRecords. A cache file is named by a hash of everything that changes its
 contents, so a changed flag or tokenizer file never reuses a stale cache,
 and it is written under a temporary name so a crash never leaves a partial
 file that a later run would trust.
+
+Not here: the temporary names and atomic writes themselves (staging,
+file_io).
 """
 
 from __future__ import absolute_import
@@ -33,6 +36,9 @@ import re
 import struct
 
 import tensorflow.compat.v1 as tf
+
+from albert import file_io
+from albert import staging
 
 
 def int64_feature(values):
@@ -95,15 +101,9 @@ def cached_features_path(cache_dir, name, key, extension=".tf_record"):
                       (name, digest.hexdigest()[:16], extension))
 
 
-def temporary_path(path):
-  """Where `path` is written before it is renamed into place.
-
-  A hidden name in the same directory (so the rename is atomic) that no
-  user glob such as "dir/*" or "*.tf_record*" matches, and that names the
-  writing process.
-  """
-  directory, base = os.path.split(path)
-  return os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
+# Where an output is written before it is renamed into place (one scheme for
+# every writer; the name race_utils and older callers know).
+temporary_path = staging.temporary_path
 
 
 def _key_text(key):
@@ -112,11 +112,7 @@ def _key_text(key):
 
 def write_key(path, key):
   """Writes the cache key sidecar "<path>.json" atomically."""
-  sidecar = path + ".json"
-  tmp = temporary_path(sidecar)
-  with tf.io.gfile.GFile(tmp, "w") as f:
-    f.write(_key_text(key))
-  tf.io.gfile.rename(tmp, sidecar, overwrite=True)
+  file_io.atomic_write_text(path + ".json", _key_text(key))
 
 
 def cache_is_valid(path, key):
@@ -189,19 +185,13 @@ def atomic_record_writer(path, key=None):
     A writer with `write(serialized_bytes)` and `count`.
   """
   tf.io.gfile.makedirs(os.path.dirname(path) or ".")
-  tmp_path = temporary_path(path)
   if key is not None and tf.io.gfile.exists(path + ".json"):
     tf.io.gfile.remove(path + ".json")
-  try:
+  with file_io.staged_path(path) as tmp_path:
     with tf.io.TFRecordWriter(tmp_path) as writer:
       yield _RecordWriter(writer)
-    tf.io.gfile.rename(tmp_path, path, overwrite=True)
-    if key is not None:
-      write_key(path, key)
-  except BaseException:
-    if tf.io.gfile.exists(tmp_path):
-      tf.io.gfile.remove(tmp_path)
-    raise
+  if key is not None:
+    write_key(path, key)
 
 
 def write_examples(path, serialized_examples, key=None):

@@ -38,7 +38,8 @@ import os
 import re
 import sys
 import sysconfig
-import tempfile
+
+from albert import staging
 
 DEFAULT_MIN_BYTES = 600000
 
@@ -338,6 +339,17 @@ def _class_sentences(node):
   return sentences
 
 
+def _parse_source(source_path):
+  """The ast of a Python source file (never imported), or None if invalid."""
+  with open(source_path, "rb") as f:
+    source = f.read()
+  try:
+    # Bytes let ast honour the file's own coding declaration.
+    return ast.parse(source, filename=source_path)
+  except (SyntaxError, ValueError):
+    return None
+
+
 def module_documents(source_path):
   """Documents (lists of sentences) made from one source file's docstrings.
 
@@ -352,12 +364,8 @@ def module_documents(source_path):
   Returns:
     A list of lists of sentences; empty if the file does not parse.
   """
-  with open(source_path, "rb") as f:
-    source = f.read()
-  try:
-    # Bytes let ast honour the file's own coding declaration.
-    tree = ast.parse(source, filename=source_path)
-  except (SyntaxError, ValueError):
+  tree = _parse_source(source_path)
+  if tree is None:
     return []
   main_document = list(_docstring_sentences(tree))
   class_documents = []
@@ -386,11 +394,8 @@ def topic_documents(source_path):
   Returns:
     A list of lists of sentences; empty if the expected dict is not found.
   """
-  with open(source_path, "rb") as f:
-    source = f.read()
-  try:
-    tree = ast.parse(source, filename=source_path)
-  except (SyntaxError, ValueError):
+  tree = _parse_source(source_path)
+  if tree is None:
     return []
   topics = {}
   for node in tree.body:
@@ -485,24 +490,13 @@ def _write_atomically(output_path, documents):
   A reader (or a rerun after a crash) thus sees either no corpus or a whole
   one, never a truncated file that would silently shrink the training data.
   """
-  directory = os.path.dirname(os.path.abspath(output_path))
-  fd, tmp_path = tempfile.mkstemp(
-      dir=directory, prefix="." + os.path.basename(output_path) + ".",
-      suffix=".tmp")
-  try:
-    with os.fdopen(fd, "wb") as handle:
+  with staging.staged_path(output_path) as tmp_path:
+    with open(tmp_path, "wb") as handle:
       _write_documents(handle, documents)
+      # On disk before the rename: a crash then leaves the previous corpus
+      # or the whole new one, never an empty file under the final name.
       handle.flush()
       os.fsync(handle.fileno())
-    # mkstemp makes the file private to its owner; a corpus is ordinary data.
-    os.chmod(tmp_path, 0o644)
-    os.replace(tmp_path, output_path)
-  except BaseException:
-    try:
-      os.remove(tmp_path)
-    except OSError:
-      pass
-    raise
 
 
 def build_corpus(output_path, min_bytes=DEFAULT_MIN_BYTES, max_bytes=None,
