@@ -1263,12 +1263,6 @@ class _WorkerPool(object):
     self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _format_seconds(seconds):
-  """Seconds as H:MM:SS."""
-  seconds = int(round(seconds))
-  return "%d:%02d:%02d" % (seconds // 3600, seconds % 3600 // 60, seconds % 60)
-
-
 class _Progress(object):
   """Logs throughput and an ETA from the fraction of input bytes done."""
 
@@ -1287,13 +1281,13 @@ class _Progress(object):
     self.last = now
     elapsed = max(now - self.start, 1e-9)
     fraction = min(1.0, bytes_done / self.total_bytes)
-    eta = "?" if fraction <= 0 else _format_seconds(
+    eta = "?" if fraction <= 0 else progress.format_seconds(
         elapsed * (1.0 - fraction) / fraction)
     logging.info(
         "progress: %d documents done (%.1f docs/s), %d instances written, "
         "%.1f%% of input bytes, elapsed %s, ETA %s", documents,
         documents / elapsed, instances, 100.0 * fraction,
-        _format_seconds(elapsed), eta)
+        progress.format_seconds(elapsed), eta)
 
 
 def _located_documents(input_files, stats):
@@ -1306,7 +1300,7 @@ def _generate(input_files, tokenizer, options, num_workers, chunk_size,
               writer, summary, progress_interval, start_method):
   """Reads, tokenizes, makes instances and writes them; fills summary."""
   total_bytes = sum(tf.io.gfile.stat(p).length for p in input_files)
-  progress = _Progress(total_bytes, progress_interval)
+  reporter = _Progress(total_bytes, progress_interval)
   stats = InputStats()
   # Also in this process when there are workers: a vocabulary that cannot
   # work fails here, with its message, rather than inside every worker.
@@ -1386,13 +1380,13 @@ def _generate(input_files, tokenizer, options, num_workers, chunk_size,
           writer.write(example)
         summary.instances += len(serialized)
         fraction_of_chunk = (dupe + 1) / options.dupe_factor
-        progress.update(
+        reporter.update(
             documents_done + int(num_documents * fraction_of_chunk),
             summary.instances,
             bytes_before + (bytes_after - bytes_before) * fraction_of_chunk)
       documents_done += num_documents
       bytes_before = bytes_after
-    progress.update(documents_done, summary.instances, total_bytes,
+    reporter.update(documents_done, summary.instances, total_bytes,
                     force=True)
   finally:
     if pool is not None:
@@ -1495,9 +1489,10 @@ def _log_summary(summary):
   """Logs what a run did."""
   logging.info(
       "Done in %s: %d documents (%d sentences, %d tokens, %d skipped lines) "
-      "-> %d instances (%d tokens).", _format_seconds(summary.elapsed_seconds),
-      summary.documents, summary.sentences, summary.input_tokens,
-      summary.skipped_lines, summary.instances, summary.instance_tokens)
+      "-> %d instances (%d tokens).",
+      progress.format_seconds(summary.elapsed_seconds), summary.documents,
+      summary.sentences, summary.input_tokens, summary.skipped_lines,
+      summary.instances, summary.instance_tokens)
   for path, count in summary.instances_per_file.items():
     logging.info("  %s: %d instances", path, count)
   if summary.skipped_lines:
