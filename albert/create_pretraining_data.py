@@ -82,7 +82,6 @@ import math
 import multiprocessing
 import os
 import random
-import re
 import signal
 import sys
 import time
@@ -93,10 +92,11 @@ from absl import flags
 from absl import logging
 import tensorflow.compat.v1 as tf
 
+from albert import cli_errors
 from albert import command_line
 from albert import input_pipeline
-from albert import peer_watch
 from albert import progress
+from albert import staging
 from albert import tokenization
 
 FLAGS = flags.FLAGS
@@ -671,16 +671,6 @@ def create_instances_from_document(documents, document_index, options,
   return instances
 
 
-def _int64_feature(values):
-  """An int64 tf.train.Feature."""
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-
-def _float_feature(values):
-  """A float tf.train.Feature."""
-  return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
-
-
 def instance_to_example(instance, tokenizer, max_seq_length,
                         max_predictions_per_seq):
   """Converts a TrainingInstance into a zero-padded tf.train.Example."""
@@ -705,15 +695,17 @@ def instance_to_example(instance, tokenizer, max_seq_length,
   masked_lm_positions += [0] * prediction_padding
   masked_lm_ids = list(masked_lm_ids) + [0] * prediction_padding
 
+  int64_feature = input_pipeline.int64_feature
   features = collections.OrderedDict()
-  features["input_ids"] = _int64_feature(input_ids)
-  features["input_mask"] = _int64_feature(input_mask)
-  features["segment_ids"] = _int64_feature(segment_ids)
-  features["token_boundary"] = _int64_feature(token_boundary)
-  features["masked_lm_positions"] = _int64_feature(masked_lm_positions)
-  features["masked_lm_ids"] = _int64_feature(masked_lm_ids)
-  features["masked_lm_weights"] = _float_feature(masked_lm_weights)
-  features["next_sentence_labels"] = _int64_feature(
+  features["input_ids"] = int64_feature(input_ids)
+  features["input_mask"] = int64_feature(input_mask)
+  features["segment_ids"] = int64_feature(segment_ids)
+  features["token_boundary"] = int64_feature(token_boundary)
+  features["masked_lm_positions"] = int64_feature(masked_lm_positions)
+  features["masked_lm_ids"] = int64_feature(masked_lm_ids)
+  features["masked_lm_weights"] = input_pipeline.float_feature(
+      masked_lm_weights)
+  features["next_sentence_labels"] = int64_feature(
       [instance.next_sentence_label])
   return tf.train.Example(features=tf.train.Features(feature=features))
 
@@ -913,10 +905,11 @@ def _output_error(path, error, done="no output was written"):
 def remove_stale_temporary_files(output_files):
   """Removes temporary files of these outputs left by runs that died.
 
-  Only names that input_pipeline.temporary_path gives for one of
-  output_files are considered, and only those whose pid is not a running
-  process: a concurrent run writing the same output keeps its file. Remote
-  paths are left alone, since a pid says nothing about another machine.
+  Only staging.temporary_path names of one of output_files are considered,
+  and only those whose pid is not a running process
+  (`staging.is_dead_runs`): a concurrent run writing the same output keeps
+  its file. Remote paths are left alone, since a pid says nothing about
+  another machine.
 
   Returns:
     the removed paths.
@@ -925,21 +918,13 @@ def remove_stale_temporary_files(output_files):
   for path in output_files:
     if not _is_local(path):
       continue
-    # The pattern comes from temporary_path itself, with our pid replaced by
-    # any number, so it cannot drift from the names that are written.
-    template = os.path.basename(input_pipeline.temporary_path(path))
-    suffix = str(os.getpid())
-    if not template.endswith(suffix):
-      continue
-    pattern = re.compile(re.escape(template[:-len(suffix)]) + r"(\d+)\Z")
     directory = os.path.dirname(path) or "."
     try:
       names = os.listdir(directory)
     except OSError:
       continue  # check_output_files reports an unusable directory.
     for name in names:
-      match = pattern.match(name)
-      if not match or peer_watch.process_alive(int(match.group(1))):
+      if not staging.is_dead_runs(name, target=os.path.basename(path)):
         continue
       stale = os.path.join(directory, name)
       if not os.path.isfile(stale) or os.path.islink(stale):
@@ -962,7 +947,7 @@ def remove_stale_temporary_files(output_files):
 class ExampleWriter(object):
   """Writes serialized examples round-robin to temporary files.
 
-  Files are written under input_pipeline.temporary_path names (hidden, so no
+  Files are written under staging.temporary_path names (hidden, so no
   glob of the output directory matches them) until commit() renames them,
   so a run that fails or is interrupted never leaves a file under an output
   name. A write, close or rename that fails raises a FileError naming the
@@ -971,7 +956,7 @@ class ExampleWriter(object):
 
   def __init__(self, output_files):
     self.output_files = list(output_files)
-    self.temp_files = [input_pipeline.temporary_path(path)
+    self.temp_files = [staging.temporary_path(path)
                        for path in self.output_files]
     self.counts = [0] * len(self.output_files)
     self._writers = []
@@ -1506,20 +1491,6 @@ def _log_summary(summary):
     logging.warning("No instances were written.")
 
 
-class _Terminated(KeyboardInterrupt):
-  """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
-
-  def __init__(self, signum):
-    super().__init__("terminated by %s" % signal.Signals(signum).name)
-    self.signum = signum
-
-
-def _terminate(signum, frame):
-  """Turns SIGTERM into an exception so temporary files are removed."""
-  del frame
-  raise _Terminated(signum)
-
-
 def _error_line(error):
   """One line saying what went wrong, for the command line's last words."""
   if isinstance(error, tf.errors.OpError):
@@ -1541,48 +1512,42 @@ def main(argv):
   Bad input, unreadable or unwritable files and a dead worker end the run
   with one line naming the problem and exit code 1; Ctrl-C with one line and
   exit code 130 (SIGTERM: 143). No output is left behind in either case.
-  ALBERT_TRACEBACK=1 shows the traceback instead.
+  ALBERT_TRACEBACK=1 shows the traceback instead (cli_errors.run_command).
   """
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
-  signal.signal(signal.SIGTERM, _terminate)
+  cli_errors.raise_on_sigterm("terminated by SIGTERM")
   progress.log_each_line_once()
-  try:
-    command_line.check_numeric_flags(FLAGS)
-    options = Options(
-        max_seq_length=FLAGS.max_seq_length,
-        max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-        masked_lm_prob=FLAGS.masked_lm_prob,
-        short_seq_prob=FLAGS.short_seq_prob,
-        dupe_factor=FLAGS.dupe_factor,
-        ngram=FLAGS.ngram,
-        do_whole_word_mask=FLAGS.do_whole_word_mask,
-        favor_shorter_ngram=FLAGS.favor_shorter_ngram,
-        do_permutation=FLAGS.do_permutation,
-        random_next_sentence=FLAGS.random_next_sentence,
-        random_seed=FLAGS.random_seed)
-    create_pretraining_data(
-        FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
-        spm_model_file=FLAGS.spm_model_file,
-        do_lower_case=FLAGS.do_lower_case, options=options,
-        num_workers=FLAGS.num_workers, chunk_size=FLAGS.chunk_size,
-        albert_config_file=FLAGS.albert_config_file,
-        input_file_mode=FLAGS.input_file_mode)
-  except KeyboardInterrupt as e:
-    if os.environ.get("ALBERT_TRACEBACK"):
-      raise
-    # The library has already stopped the workers and removed its
-    # temporary files; a traceback would only bury that.
-    sys.stderr.write("create_pretraining_data: %s; no output was written\n"
-                     % (str(e) or "interrupted"))
-    sys.exit(128 + getattr(e, "signum", signal.SIGINT))
-  except (ValueError, OSError, WorkerError, tf.errors.OpError) as e:
-    if os.environ.get("ALBERT_TRACEBACK"):
-      raise
-    # A clear one-line message serves better here than a traceback.
-    sys.stderr.write("create_pretraining_data: error: %s\n" %
-                     _error_line(e))
-    sys.exit(1)
+  # The library has already stopped the workers and removed its temporary
+  # files when an error or interrupt reaches this; a traceback would only
+  # bury that.
+  cli_errors.run_command(
+      "create_pretraining_data", _run_from_flags, expected=(WorkerError,),
+      describe=_error_line, after_interrupt="; no output was written")
+
+
+def _run_from_flags():
+  """create_pretraining_data with the command-line flags."""
+  command_line.check_numeric_flags(FLAGS)
+  options = Options(
+      max_seq_length=FLAGS.max_seq_length,
+      max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+      masked_lm_prob=FLAGS.masked_lm_prob,
+      short_seq_prob=FLAGS.short_seq_prob,
+      dupe_factor=FLAGS.dupe_factor,
+      ngram=FLAGS.ngram,
+      do_whole_word_mask=FLAGS.do_whole_word_mask,
+      favor_shorter_ngram=FLAGS.favor_shorter_ngram,
+      do_permutation=FLAGS.do_permutation,
+      random_next_sentence=FLAGS.random_next_sentence,
+      random_seed=FLAGS.random_seed)
+  create_pretraining_data(
+      FLAGS.input_file, FLAGS.output_file, vocab_file=FLAGS.vocab_file,
+      spm_model_file=FLAGS.spm_model_file,
+      do_lower_case=FLAGS.do_lower_case, options=options,
+      num_workers=FLAGS.num_workers, chunk_size=FLAGS.chunk_size,
+      albert_config_file=FLAGS.albert_config_file,
+      input_file_mode=FLAGS.input_file_mode)
 
 
 if __name__ == "__main__":

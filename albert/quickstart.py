@@ -47,11 +47,12 @@ import logging
 import os
 import re
 import shutil
-import signal
 import sys
 import time
 
+from albert import cli_errors
 from albert import quickstart_corpus
+from albert import staging
 
 # The small model: factorized embedding (E=64 < H=128), one shared group.
 QUICKSTART_CONFIG = {
@@ -84,16 +85,16 @@ OUTPUT_NAMES = ("corpus.txt", "train.txt", "eval.txt", "spm.model",
 # Lists the OUTPUT_NAMES this quickstart created in output_dir (so --fresh
 # deletes those only), and is locked while a quickstart runs there.
 MANIFEST_NAME = ".albert-quickstart"
-# Staging names of OUTPUT_NAMES: ".<name>.tmp-<pid>" (ours and
-# create_pretraining_data's, hidden or not in older versions), the
-# sentencepiece prefix's ".spm.tmp-<pid>.model/.vocab", quickstart_corpus's
-# ".corpus.txt.<random>.tmp" and older quickstarts' "<name>.tmp".
+# Staging names of OUTPUT_NAMES: staging.temporary_path's ".<name>.tmp-<pid>"
+# (every writer's; not hidden in older versions), the sentencepiece prefix's
+# ".spm.tmp-<pid>.model/.vocab", and older versions' "<name>.tmp" and
+# quickstart_corpus's ".corpus.txt.<random>.tmp". No pid is checked: the
+# manifest's lock (OutputDir) already proves their writers are gone.
 _TEMP_NAME = re.compile(
     r"^\.?(?:(?:%s)\.tmp(?:-\d+)?|spm\.tmp-\d+\.(?:model|vocab)|"
     r"corpus\.txt\.\w+\.tmp)$" % "|".join(re.escape(n) for n in OUTPUT_NAMES))
-# TensorFlow 2.15 logs these at ERROR level on every import on a machine
-# without a GPU (it registers its CUDA plugins twice); they mean nothing, and
-# TF_CPP_MIN_LOG_LEVEL=2 does not hide them.
+
+
 def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--output_dir", default="quickstart_output",
@@ -126,30 +127,6 @@ def parse_args(argv):
 
 def stage(message):
   print("\n== %s" % message, flush=True)
-
-
-def _temp_path(path):
-  """The hidden staging name of `path`: ".<name>.tmp-<pid>" beside it."""
-  directory, base = os.path.split(path)
-  return os.path.join(directory, ".%s.tmp-%d" % (base, os.getpid()))
-
-
-def _remove_quietly(path):
-  try:
-    os.remove(path)
-  except OSError:
-    pass
-
-
-def _write_text_atomically(path, text):
-  tmp = _temp_path(path)
-  try:
-    with open(tmp, "w", encoding="utf-8") as f:
-      f.write(text)
-    os.replace(tmp, path)
-  except BaseException:
-    _remove_quietly(tmp)
-    raise
 
 
 class OutputDir(object):
@@ -309,8 +286,8 @@ def split_documents(corpus_path, train_path, eval_path, every_nth):
   train = [d for i, d in enumerate(documents) if i % every_nth]
   held_out = [d for i, d in enumerate(documents) if i % every_nth == 0]
   for path, docs in ((train_path, train), (eval_path, held_out)):
-    _write_text_atomically(path, "\n\n".join(d.strip("\n") for d in docs) +
-                           "\n")
+    staging.write_local_text(
+        path, "\n\n".join(d.strip("\n") for d in docs) + "\n")
   return len(train), len(held_out)
 
 
@@ -321,7 +298,7 @@ def train_sentencepiece(text_path, model_prefix, vocab_size):
   a hidden staging prefix; the files are renamed when both are complete.
   """
   import sentencepiece as spm  # pylint: disable=g-import-not-at-top
-  tmp_prefix = _temp_path(model_prefix)
+  tmp_prefix = staging.temporary_path(model_prefix)
   try:
     spm.SentencePieceTrainer.train(
         input=text_path,
@@ -345,7 +322,7 @@ def train_sentencepiece(text_path, model_prefix, vocab_size):
       os.replace(tmp_prefix + ext, model_prefix + ext)
   except BaseException:
     for ext in (".vocab", ".model"):
-      _remove_quietly(tmp_prefix + ext)
+      staging.remove_file_quietly(tmp_prefix + ext)
     raise
 
 
@@ -388,13 +365,34 @@ def run_quickstart(args, output_dir):
   Args:
     args: parsed flags.
     output_dir: the open OutputDir of args.output_dir.
+
+  Returns:
+    (start, end): the eval results of the untrained and the pretrained
+    model.
   """
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
-  from albert import create_pretraining_data  # pylint: disable=g-import-not-at-top
-  from albert import run_pretraining  # pylint: disable=g-import-not-at-top
 
   tf.disable_v2_behavior()
   started = time.time()
+  _clear_output_dir(args, output_dir)
+  paths = {name: os.path.join(output_dir.path, name) for name in (
+      "corpus.txt", "train.txt", "eval.txt", "spm", "albert_config.json",
+      "train.tfrecord", "eval.tfrecord", "model")}
+  _corpus_stage(args, output_dir, paths)
+  spm_model = _sentencepiece_stage(args, output_dir, paths)
+  _pretraining_data_stage(args, output_dir, paths, spm_model)
+  start, train_seconds = _pretraining_stage(args, output_dir, paths)
+
+  stage("5/5 evaluate the pretrained model on held-out documents")
+  end = _pretrain(args, paths, input_file=paths["eval.tfrecord"],
+                  do_eval=True)
+  _print_summary(args, paths, start, end, train_seconds,
+                 time.time() - started)
+  return start, end
+
+
+def _clear_output_dir(args, output_dir):
+  """Says what a stopped run left and was removed; --fresh removes more."""
   out = output_dir.path
   if output_dir.leftovers_removed:
     print("   removed what a stopped run left unfinished in %s: %s" %
@@ -403,10 +401,10 @@ def run_quickstart(args, output_dir):
     removed = output_dir.remove_own_outputs()
     print("   --fresh: removed %s from %s (other files kept)" %
           (", ".join(removed) or "nothing", out))
-  paths = {name: os.path.join(out, name) for name in (
-      "corpus.txt", "train.txt", "eval.txt", "spm", "albert_config.json",
-      "train.tfrecord", "eval.tfrecord", "model")}
 
+
+def _corpus_stage(args, output_dir, paths):
+  """Stage 1: the docstring corpus, split into train and held-out eval."""
   stage("1/5 corpus from the Python standard library's docstrings")
   for name in ("corpus.txt", "train.txt", "eval.txt"):
     output_dir.claim(name)
@@ -425,6 +423,13 @@ def run_quickstart(args, output_dir):
                                     EVAL_EVERY_NTH_DOCUMENT)
   print("   %d training documents, %d held out for eval" % (n_train, n_eval))
 
+
+def _sentencepiece_stage(args, output_dir, paths):
+  """Stage 2: the sentencepiece model and the config of its vocab size.
+
+  Returns:
+    The path of the sentencepiece model.
+  """
   stage("2/5 sentencepiece model (vocab %d)" % args.vocab_size)
   for name in ("spm.vocab", "spm.model", "albert_config.json"):
     output_dir.claim(name)
@@ -435,8 +440,15 @@ def run_quickstart(args, output_dir):
   vocab_size = spm.SentencePieceProcessor(model_file=spm_model).vocab_size()
   print("   %s (%d pieces)" % (spm_model, vocab_size))
   config = dict(QUICKSTART_CONFIG, vocab_size=vocab_size)
-  _write_text_atomically(paths["albert_config.json"],
-                         json.dumps(config, indent=2, sort_keys=True))
+  staging.write_local_text(paths["albert_config.json"],
+                           json.dumps(config, indent=2, sort_keys=True))
+  return spm_model
+
+
+def _pretraining_data_stage(args, output_dir, paths, spm_model):
+  """Stage 3: train and eval TFRecords (create_pretraining_data)."""
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  from albert import create_pretraining_data  # pylint: disable=g-import-not-at-top
 
   stage("3/5 pretraining data (max_seq_length %d, dupe_factor %d)" %
         (args.max_seq_length, args.dupe_factor))
@@ -444,7 +456,6 @@ def run_quickstart(args, output_dir):
       max_seq_length=args.max_seq_length,
       max_predictions_per_seq=args.max_predictions_per_seq,
       dupe_factor=args.dupe_factor)
-  counts = {}
   for split in ("train", "eval"):
     record_path = output_dir.claim(split + ".tfrecord")
     if not os.path.exists(record_path):
@@ -453,36 +464,46 @@ def run_quickstart(args, output_dir):
           spm_model_file=spm_model, do_lower_case=True, options=options,
           num_workers=args.num_workers,
           albert_config_file=paths["albert_config.json"])
-      counts[split] = summary.instances
+      count = summary.instances
     else:
-      counts[split] = sum(1 for _ in tf.io.tf_record_iterator(record_path))
-    print("   %s: %d instances" % (split, counts[split]))
+      count = sum(1 for _ in tf.io.tf_record_iterator(record_path))
+    print("   %s: %d instances" % (split, count))
 
-  def pretrain(**overrides):
-    values = dict(
-        albert_config_file=paths["albert_config.json"],
-        output_dir=paths["model"],
-        max_seq_length=args.max_seq_length,
-        max_predictions_per_seq=args.max_predictions_per_seq,
-        # Every call says what it does: the defaults are the release's
-        # command-line ones (e.g. do_train=True).
-        do_train=False,
-        do_eval=False,
-        eval_untrained=False,
-        train_batch_size=args.train_batch_size,
-        eval_batch_size=64,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        num_train_steps=args.num_train_steps,
-        num_warmup_steps=max(1, args.num_train_steps // 10),
-        max_eval_steps=args.max_eval_steps,
-        save_checkpoints_steps=200,
-        iterations_per_loop=100,
-        log_every_n_steps=50,
-        precision=args.precision)
-    values.update(overrides)
-    return run_pretraining.run(run_pretraining.default_options(**values))
 
+def _pretrain(args, paths, **overrides):
+  """run_pretraining.run with the quickstart's options and `overrides`."""
+  from albert import run_pretraining  # pylint: disable=g-import-not-at-top
+  values = dict(
+      albert_config_file=paths["albert_config.json"],
+      output_dir=paths["model"],
+      max_seq_length=args.max_seq_length,
+      max_predictions_per_seq=args.max_predictions_per_seq,
+      # Every call says what it does: the defaults are the release's
+      # command-line ones (e.g. do_train=True).
+      do_train=False,
+      do_eval=False,
+      eval_untrained=False,
+      train_batch_size=args.train_batch_size,
+      eval_batch_size=64,
+      optimizer=args.optimizer,
+      learning_rate=args.learning_rate,
+      num_train_steps=args.num_train_steps,
+      num_warmup_steps=max(1, args.num_train_steps // 10),
+      max_eval_steps=args.max_eval_steps,
+      save_checkpoints_steps=200,
+      iterations_per_loop=100,
+      log_every_n_steps=50,
+      precision=args.precision)
+  values.update(overrides)
+  return run_pretraining.run(run_pretraining.default_options(**values))
+
+
+def _pretraining_stage(args, output_dir, paths):
+  """Stage 4: evaluates the untrained model (once), then pretrains.
+
+  Returns:
+    (the untrained model's eval results, seconds spent training).
+  """
   stage("4/5 evaluate the untrained model, then pretrain %d steps" %
         args.num_train_steps)
   start_result_path = output_dir.claim("start_eval_results.json")
@@ -496,17 +517,17 @@ def run_quickstart(args, output_dir):
     # dir: the training run must start from scratch (or its own checkpoint).
     # A stopped run's scratch dir is not reused.
     shutil.rmtree(scratch, ignore_errors=True)
-    start = pretrain(input_file=paths["eval.tfrecord"], do_eval=True,
-                     eval_untrained=True, output_dir=scratch)
+    start = _pretrain(args, paths, input_file=paths["eval.tfrecord"],
+                      do_eval=True, eval_untrained=True, output_dir=scratch)
     shutil.rmtree(scratch, ignore_errors=True)
-    _write_text_atomically(start_result_path, json.dumps(start))
+    staging.write_local_text(start_result_path, json.dumps(start))
   train_started = time.time()
-  pretrain(input_file=paths["train.tfrecord"], do_train=True)
-  train_seconds = time.time() - train_started
+  _pretrain(args, paths, input_file=paths["train.tfrecord"], do_train=True)
+  return start, time.time() - train_started
 
-  stage("5/5 evaluate the pretrained model on held-out documents")
-  end = pretrain(input_file=paths["eval.tfrecord"], do_eval=True)
 
+def _print_summary(args, paths, start, end, train_seconds, total_seconds):
+  """The start and end metrics side by side, and where the model is."""
   print("\n== Summary (held-out documents)")
   print("   %-26s %10s %10s" % ("", "start", "end"))
   for key in ("masked_lm_accuracy", "masked_lm_loss",
@@ -515,26 +536,8 @@ def run_quickstart(args, output_dir):
     print("   %-26s %10.4g %10.4g" % (key, start[key], end[key]))
   print("   training: %d steps of %d examples in %.0fs; total %.0fs" %
         (end["global_step"], args.train_batch_size, train_seconds,
-         time.time() - started))
+         total_seconds))
   print("   model and eval_results.txt: %s" % paths["model"])
-  return start, end
-
-
-def _expected_error(error):
-  """Whether `error` is bad input or the machine's, not a bug."""
-  if isinstance(error, (ValueError, OSError)):
-    return True
-  errors_impl = sys.modules.get("tensorflow.python.framework.errors_impl")
-  return errors_impl is not None and isinstance(error, errors_impl.OpError)
-
-
-class Terminated(KeyboardInterrupt):
-  """SIGTERM, raised like Ctrl-C so the same clean-up runs."""
-
-
-def _raise_terminated(signum, frame):
-  del signum, frame  # unused
-  raise Terminated()
 
 
 def cli(argv=None):
@@ -543,30 +546,16 @@ def cli(argv=None):
   Bad input, a full disk or a busy output_dir print one line and exit 1;
   Ctrl-C (or SIGTERM) prints one line and exits 130 (143), after removing
   what the stage under way was writing; a re-run resumes. ALBERT_TRACEBACK=1
-  shows the traceback instead, as for the run_* scripts.
+  shows the traceback instead, as for the run_* scripts
+  (cli_errors.run_command).
   """
   # Stage lines go to stdout and logs to stderr: line buffering keeps their
   # order when both go to one file.
   if hasattr(sys.stdout, "reconfigure"):
     sys.stdout.reconfigure(line_buffering=True)
-  signal.signal(signal.SIGTERM, _raise_terminated)
-  try:
-    main(argv)
-  except KeyboardInterrupt as e:
-    if os.environ.get("ALBERT_TRACEBACK"):
-      raise
-    terminated = isinstance(e, Terminated)
-    sys.stderr.write("quickstart: %s; run it again to resume\n" %
-                     ("terminated" if terminated else "interrupted"))
-    sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
-  except Exception as e:  # pylint: disable=broad-except
-    if os.environ.get("ALBERT_TRACEBACK") or not _expected_error(e):
-      raise
-    command_line = sys.modules.get("albert.command_line")
-    line = (command_line.error_line(e) if command_line else
-            (str(e) or type(e).__name__))
-    sys.stderr.write("quickstart: error: %s\n" % line)
-    sys.exit(1)
+  cli_errors.raise_on_sigterm()
+  cli_errors.run_command("quickstart", lambda: main(argv),
+                         after_interrupt="; run it again to resume")
 
 
 if __name__ == "__main__":
