@@ -19,6 +19,7 @@ import tensorflow.compat.v1 as tf
 
 import hub_fixtures
 from albert import input_pipeline
+from albert import squad_features as sf
 from albert import squad_utils as su
 from albert import tokenization
 
@@ -371,34 +372,34 @@ def test_banded_lcs_reproduces_the_release_dp_exactly():
     a = "".join(rng.choice(alphabet) for _ in range(n))
     b = "".join(rng.choice(alphabet) for _ in range(m))
     max_dist = rng.choice([1, 2, 3, abs(n - m) + 5, 2 * (abs(n - m) + 5)])
-    got = su._banded_lcs(np.array([ord(c) for c in a], np.int32),
+    got = sf._banded_lcs(np.array([ord(c) for c in a], np.int32),
                          np.array([ord(c) for c in b], np.int32), max_dist)
     assert got == release_lcs(a, b, max_dist), (a, b, max_dist)
 
 
 def test_convert_index_fills_gaps_from_neighbours():
   index = [None, 2, None, None, 6, None]
-  assert su._convert_index(index, 1) == 2
+  assert sf._convert_index(index, 1) == 2
   # Between 2 and 6: a start moves just after 2, an end just before 6.
-  assert su._convert_index(index, 2, is_start=True) == 3
-  assert su._convert_index(index, 3, is_start=False) == 5
+  assert sf._convert_index(index, 2, is_start=True) == 3
+  assert sf._convert_index(index, 3, is_start=False) == 5
   # Before everything aligned: a start goes to 0, an end just before 2.
-  assert su._convert_index(index, 0, is_start=True) == 0
-  assert su._convert_index(index, 0, is_start=False) == 1
+  assert sf._convert_index(index, 0, is_start=True) == 0
+  assert sf._convert_index(index, 0, is_start=False) == 1
   # After everything aligned: with m, a start moves on and an end reaches
   # m - 1; without m both stay at 6.
-  assert su._convert_index(index, 5, m=9, is_start=True) == 7
-  assert su._convert_index(index, 5, m=9, is_start=False) == 8
-  assert su._convert_index(index, 5, is_start=False) == 6
+  assert sf._convert_index(index, 5, m=9, is_start=True) == 7
+  assert sf._convert_index(index, 5, m=9, is_start=False) == 8
+  assert sf._convert_index(index, 5, is_start=False) == 6
   # Adjacent neighbours leave no gap: start takes the rear, end the front.
-  assert su._convert_index([1, None, 2], 1, is_start=True) == 2
-  assert su._convert_index([1, None, 2], 1, is_start=False) == 1
+  assert sf._convert_index([1, None, 2], 1, is_start=True) == 2
+  assert sf._convert_index([1, None, 2], 1, is_start=False) == 1
 
 
 def pieces_with_text(tokenizer, paragraph):
   pieces = tokenization.encode_pieces(
       tokenizer.sp_model, tokenization.preprocess_text(paragraph, lower=True))
-  alignment = su._align_paragraph(paragraph, pieces, True)
+  alignment = sf._align_paragraph(paragraph, pieces, True)
   return pieces, alignment, [
       paragraph[s:e + 1] for s, e in zip(alignment.tok_start_to_orig_index,
                                           alignment.tok_end_to_orig_index)]
@@ -555,20 +556,20 @@ def test_long_paragraph_windows_labels_and_max_context(tokenizer):
   # Every piece has exactly one max-context window, the most central one.
   assert sorted(owner) == list(range(num_pieces))
   assert all(len(v) == 1 for v in owner.values())
-  spans = [su._DocSpan(f.doc_span_index * doc_stride,
+  spans = [sf._DocSpan(f.doc_span_index * doc_stride,
                        len(f.tok_start_to_orig_index)) for f in windows]
   for position, (span_index,) in owner.items():
-    assert su._check_is_max_context(spans, span_index, position)
+    assert sf._check_is_max_context(spans, span_index, position)
 
 
 def test_check_is_max_context_prefers_the_most_central_window():
-  spans = [su._DocSpan(0, 5), su._DocSpan(2, 5), su._DocSpan(4, 5)]
+  spans = [sf._DocSpan(0, 5), sf._DocSpan(2, 5), sf._DocSpan(4, 5)]
   # Position 4: (left, right) = (4, 0), (2, 2), (0, 4): the middle wins.
-  assert [su._check_is_max_context(spans, i, 4) for i in range(3)] == [
+  assert [sf._check_is_max_context(spans, i, 4) for i in range(3)] == [
       False, True, False]
   # Equal context: the longer window wins by the 0.01 * length bonus.
-  spans = [su._DocSpan(0, 4), su._DocSpan(1, 5)]
-  assert su._check_is_max_context(spans, 1, 2)
+  spans = [sf._DocSpan(0, 4), sf._DocSpan(1, 5)]
+  assert sf._check_is_max_context(spans, 1, 2)
 
 
 def test_answer_on_the_last_piece_of_a_window(tokenizer):
@@ -576,7 +577,7 @@ def test_answer_on_the_last_piece_of_a_window(tokenizer):
   answer = ("bright", paragraph.index("bright"))
   sp = tokenizer.sp_model
   pieces = tokenization.encode_pieces(sp, paragraph)
-  alignment = su._align_paragraph(paragraph, pieces, True)
+  alignment = sf._align_paragraph(paragraph, pieces, True)
   last_piece = alignment.tok_end_to_orig_index.index(
       answer[1] + len(answer[0]) - 1)
   question = "which?"
