@@ -268,19 +268,6 @@ def checkpoint_values(albert_config, init_checkpoint, use_einsum=True,
   return values, list(assignment.unused_checkpoint_variables)
 
 
-def _clean_export_path(export_path):
-  """export_path without trailing "/", absolute when local; checked."""
-  if not export_path:
-    raise ExportError("no export_path given")
-  if not export_path.rstrip("/"):
-    raise ExportError("export_path %s is the filesystem root; expected a "
-                      "directory to create" % export_path)
-  export_path = export_path.rstrip("/")
-  if not export_utils.is_remote(export_path):
-    export_path = os.path.abspath(export_path)
-  return export_path
-
-
 def signature_descriptions(include_mlm):
   """{function: (input names, output names)} of the export, for people."""
   outputs = ["default", "encoder_outputs", "pooled_output",
@@ -321,7 +308,7 @@ def export_tf2_saved_model(albert_config, init_checkpoint, export_path,
       fit the config, an unsuitable export_path, or a failed write; nothing
       is left at export_path then.
   """
-  export_path = _clean_export_path(export_path)
+  export_path = export_utils.clean_export_path(export_path)
   config = export_utils.load_config(albert_config)
   vocab_asset = export_utils.check_vocabulary(config, spm_model_file,
                                               vocab_file)

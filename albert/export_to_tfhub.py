@@ -251,14 +251,7 @@ def export_hub_module(albert_config, init_checkpoint, export_path,
       a failure to write (a full disk). Nothing is left at export_path, or
       beside it, when the export fails.
   """
-  if not export_path:
-    raise ExportError("no export_path given")
-  if not export_path.rstrip("/"):
-    raise ExportError("export_path %s is the filesystem root; expected a "
-                      "directory to create" % export_path)
-  export_path = export_path.rstrip("/")
-  if not export_utils.is_remote(export_path):
-    export_path = os.path.abspath(export_path)
+  export_path = export_utils.clean_export_path(export_path)
   config = export_utils.load_config(albert_config)
   vocab_asset = export_utils.check_vocabulary(config, spm_model_file,
                                               vocab_file)
@@ -357,28 +350,18 @@ def run(options):
   spm_model_file = options.spm_model_file
   if not spm_model_file and not options.vocab_file:
     spm_model_file = os.path.join(directory, SPM_MODEL_NAME)
+  # What both formats take; only the TF1 module has the SOP head.
+  common = dict(spm_model_file=spm_model_file,
+                vocab_file=options.vocab_file,
+                do_lower_case=options.do_lower_case,
+                use_einsum=options.use_einsum,
+                include_mlm=options.include_mlm,
+                overwrite=options.overwrite_export_path)
   if options.hub_format == "tf2":
-    return export_tf2.export_tf2_saved_model(
-        config_file,
-        checkpoint,
-        options.export_path,
-        spm_model_file=spm_model_file,
-        vocab_file=options.vocab_file,
-        do_lower_case=options.do_lower_case,
-        overwrite=options.overwrite_export_path,
-        include_mlm=options.include_mlm,
-        use_einsum=options.use_einsum)
-  return export_hub_module(
-      config_file,
-      checkpoint,
-      options.export_path,
-      spm_model_file=spm_model_file,
-      vocab_file=options.vocab_file,
-      do_lower_case=options.do_lower_case,
-      use_einsum=options.use_einsum,
-      include_mlm=options.include_mlm,
-      include_sop=options.include_sop,
-      overwrite=options.overwrite_export_path)
+    return export_tf2.export_tf2_saved_model(config_file, checkpoint,
+                                             options.export_path, **common)
+  return export_hub_module(config_file, checkpoint, options.export_path,
+                           include_sop=options.include_sop, **common)
 
 
 def default_options(**overrides):

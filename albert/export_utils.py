@@ -33,7 +33,6 @@ import errno
 import os
 import re
 import shutil
-import uuid
 
 from absl import logging as absl_logging
 import tensorflow.compat.v1 as tf
@@ -42,8 +41,8 @@ from albert import checkpoints
 from albert import command_line
 from albert import export_files
 from albert import modeling
-from albert import peer_watch
 from albert import progress
+from albert import staging
 from albert import tokenization
 
 CONFIG_NAME = "albert_config.json"
@@ -89,15 +88,15 @@ def spm_vocab_asset(spm_model_file):
 
 
 def load_config(albert_config):
-  """AlbertConfig from an AlbertConfig or a path, validated."""
+  """AlbertConfig from an AlbertConfig or a path, validated.
+
+  A path is read by AlbertConfig.from_json_file, the one reader of config
+  files (it validates, and names the file and what is wrong with it).
+  """
   if isinstance(albert_config, modeling.AlbertConfig):
-    config = albert_config
-  else:
-    if not tf.gfile.Exists(albert_config):
-      raise ExportError("albert config not found: %s" % albert_config)
-    config = modeling.AlbertConfig.from_json_file(albert_config)
-  config.validate()
-  return config
+    albert_config.validate()
+    return albert_config
+  return modeling.AlbertConfig.from_json_file(albert_config)
 
 
 def checkpoints_in(directory):
@@ -182,6 +181,23 @@ def check_vocabulary(albert_config, spm_model_file, vocab_file):
     tf.logging.warning("%s %s has %d tokens, fewer than vocab_size %d", what,
                        path, size, albert_config.vocab_size)
   return path
+
+
+def clean_export_path(export_path):
+  """export_path without trailing "/", absolute when local; checked.
+
+  Raises:
+    ExportError: export_path is empty or the filesystem root.
+  """
+  if not export_path:
+    raise ExportError("no export_path given")
+  if not export_path.rstrip("/"):
+    raise ExportError("export_path %s is the filesystem root; expected a "
+                      "directory to create" % export_path)
+  export_path = export_path.rstrip("/")
+  if not is_remote(export_path):
+    export_path = os.path.abspath(export_path)
+  return export_path
 
 
 def normalised(path):
@@ -296,19 +312,25 @@ def check_foreign_files_kept(export_path, new_paths):
 def hidden_name(export_path, kind):
   """A hidden name beside export_path: the final rename stays on one FS.
 
-  ".<name>.<kind>-<pid>-<random>": no glob over the parent directory
-  matches it, and the pid tells a later run whether its writer is gone.
+  ".<name>.<kind>-<pid>-<random>" (staging.temporary_path; kind "tmp" or
+  "old"): no glob over the parent directory matches it, the pid tells a
+  later run whether its writer is gone, and the random part keeps the
+  names of one process apart.
   """
-  parent, name = os.path.split(export_path)
-  return os.path.join(parent, ".%s.%s-%d-%s" % (name, kind, os.getpid(),
-                                                uuid.uuid4().hex[:8]))
+  return staging.temporary_path(export_path, kind, unique=True)
 
 
-def leftover_pattern(name):
-  # Earlier versions staged under the visible "<name>.tmp-<pid>-<random>";
-  # a killed run of theirs is cleaned up as well.
-  return re.compile(r"^\.?%s\.(tmp|old)-(\d+)-[0-9a-f]{8}$" %
-                    re.escape(name))
+def _export_leftover(entry, name):
+  """staging's parts of `entry` if a `hidden_name` of export `name`, else None.
+
+  Earlier versions staged under the visible "<name>.tmp-<pid>-<random>";
+  a killed run of theirs is cleaned up as well.
+  """
+  for candidate in (entry, "." + entry):
+    parts = staging.parse_temporary_name(candidate)
+    if parts and parts.target == name and parts.unique:
+      return parts
+  return None
 
 
 def remove_tree(path):
@@ -358,23 +380,20 @@ def remove_dead_export_leftovers(export_path):
   parent, name = os.path.split(export_path)
   if not os.path.isdir(parent):
     return []
-  pattern = leftover_pattern(name)
   handled = []
   for entry in sorted(os.listdir(parent)):
-    match = pattern.match(entry)
-    if not match:
+    leftover = _export_leftover(entry, name)
+    if not leftover or not staging.writer_is_gone(leftover.pid):
       continue
-    pid = int(match.group(2))
-    if pid == os.getpid() or peer_watch.process_alive(pid):
-      continue
+    pid = leftover.pid
     path = os.path.join(parent, entry)
     try:
-      if match.group(1) == "old" and not os.path.lexists(export_path):
+      if leftover.kind == "old" and not os.path.lexists(export_path):
         os.rename(path, export_path)
         tf.logging.warning(
             "Restored the previous module %s: a killed export (pid %d) had "
             "moved it aside to %s", export_path, pid, entry)
-      elif match.group(1) == "old":
+      elif leftover.kind == "old":
         kept = export_files.finish_replacement(path, export_path)
         if kept:
           tf.logging.warning(
