@@ -12,23 +12,20 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The one fine-tuning driver that GLUE, SQuAD v1/v2 and RACE share.
+"""What GLUE, SQuAD v1/v2 and RACE share on the training driver.
 
-A task supplies only its own pieces (data, features, head, metrics, output
-files); this module does the rest in the same order for every task:
+`Task` holds the fine-tuning rules for each of the driver's steps
+(albert/driver.py): the flags (`common_flag_specs`, `dev_set_flag_specs`),
+a context with the init source, config, vocabulary and a `FeatureCache`,
+the checkpoint rules (resume from output_dir, refuse a pretrained model's
+directory, predict or export with --init_checkpoint when output_dir has no
+checkpoint), evaluation of every checkpoint once keeping the best
+(`EvalSet`), and the SavedModel export. A task supplies only its own
+pieces: data, features, head, metrics and output files.
 
-  1. check the flags, the init source, the config, the vocabulary and the
-     output directory, and read every data file the run needs;
-  2. build the estimator (estimators, distributed);
-  3. train;
-  4. evaluate every checkpoint once and keep the best;
-  5. predict with the best (or latest) checkpoint;
-  6. export a SavedModel.
-
-The model_fn is built the same way for every task too (task_model): the
-task's head returns its loss, predictions and eval metrics, and
-`model_fn_builder` adds checkpoint initialisation, the optimizer and the
-estimator specs.
+Not here: the sequence itself (driver), the model_fn the heads plug into
+(task_model; its names are kept here for code written against this
+module), the heads (classifier_utils, race_utils, squad_heads).
 """
 
 from __future__ import absolute_import
@@ -43,9 +40,8 @@ import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
 from albert import command_line
-from albert import distributed
+from albert import driver
 from albert import estimators
-from albert import file_io
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import modeling
@@ -58,11 +54,6 @@ HeadOutputs = task_model.HeadOutputs
 model_fn_builder = task_model.model_fn_builder
 labels_and_weights = task_model.labels_and_weights
 
-
-# Which phases a run has.
-Modes = collections.namedtuple("Modes",
-                               ["train", "evaluate", "predict", "export"])
-
 # One evaluation of every checkpoint: results go to eval_results<_name>.txt.
 #   name: None for the main eval set (it picks model.ckpt-best).
 #   evaluate_fn: fn(checkpoint_path) -> dict of metric name to number.
@@ -73,8 +64,14 @@ EvalSet = collections.namedtuple("EvalSet", ["name", "evaluate_fn",
 
 def common_flag_specs(max_seq_length=512, learning_rate=5e-5,
                       train_batch_size=32, predict_batch_size=8,
-                      do_train=False):
-  """The flags every fine-tuning command has, with the release's help."""
+                      do_train=False, export_dir_note=""):
+  """The flags every fine-tuning command has, with the release's help.
+
+  Args:
+    max_seq_length, learning_rate, train_batch_size, predict_batch_size,
+      do_train: the command's defaults.
+    export_dir_note: appended to --export_dir's help (what the inputs are).
+  """
   return [
       ("string", "albert_config_file", None,
        "The config json file corresponding to the pre-trained ALBERT model. "
@@ -109,67 +106,173 @@ def common_flag_specs(max_seq_length=512, learning_rate=5e-5,
       ("bool", "use_einsum", True,
        "Compute the encoder's dense layers with einsum (False: matmul and "
        "reshape only, e.g. for TFLite)."),
+      ("enum", "optimizer", "adamw", "Optimizer to use",
+       {"enum_values": ["adamw", "lamb"]}),
+      ("string", "export_dir", None,
+       "The directory where the exported SavedModel will be stored (from "
+       "model.ckpt-best, or the latest checkpoint)" + export_dir_note + "."),
   ]
 
 
-class Task(object):
-  """A fine-tuning task's own pieces; `run` calls them in a fixed order.
+def dev_set_flag_specs(do_eval, train_step, warmup_step):
+  """The flags of the commands that evaluate on a dev set (GLUE, RACE).
 
-  Subclasses set `name` (for messages) and `main_metric` (picks the best
-  checkpoint) and implement the methods below. `self.options`,
-  `self.tokenizer`, `self.albert_config` (None with a hub module) and
-  `self.features` (a `FeatureCache`) are set by `run` before `read_data`;
-  `self.init_checkpoint` (the checkpoint prefix to warm-start from, None
-  when resuming or not training) before `model_fn`.
+  --do_eval, --eval_batch_size, and the schedule in steps (--train_step,
+  --warmup_step), with the command's defaults.
+  """
+  return [
+      ("bool", "do_eval", do_eval, "Whether to run eval on the dev set."),
+      ("integer", "eval_batch_size", 8, "Total batch size for eval."),
+      ("integer", "train_step", train_step,
+       "Total number of training steps to perform."),
+      ("integer", "warmup_step", warmup_step,
+       "number of steps to perform linear learning rate warmup for."),
+  ]
+
+
+class Task(driver.Task):
+  """A fine-tuning task's pieces (GLUE, RACE, SQuAD) for the driver.
+
+  The fine-tuning rules for the driver's steps are here; subclasses set
+  `name` and `main_metric` and implement `modes_for`, `read_data`,
+  `train_steps`, `model_fn`, `train_input_fn`, `eval_sets` and `predict`
+  (and may add `check_options`, `cache_dir`, `batch_sizes`, `export`).
+  `self.init_note` (from the context) is None unless the encoder starts
+  from random weights.
   """
 
   name = "fine-tuning"
   main_metric = "eval_accuracy"
-  higher_is_better = True
 
-  def modes(self, options):
-    """Which phases the options ask for: a `Modes`."""
-    raise NotImplementedError
+  def __init__(self, context):
+    super(Task, self).__init__(context)
+    self.init_note = context.init_note
 
-  def check_options(self, options):
-    """Task flag checks; raise ValueError naming the flag."""
+  @classmethod
+  def check_required(cls, options, modes):
+    if not any(modes):
+      raise ValueError("Nothing to do: pass at least one of --do_train, "
+                       "--do_eval, --do_predict (or --export_dir where the "
+                       "command has it)")
+    command_line.check_required_flags(options, ["output_dir"])
 
-  def read_data(self):
-    """Reads every data file the run needs (bad files fail here, early)."""
-    raise NotImplementedError
+  @classmethod
+  def hub_module_of(cls, options):
+    return options.albert_hub_module_handle
 
-  def train_steps(self):
-    """(num_train_steps, num_warmup_steps)."""
-    raise NotImplementedError
+  @classmethod
+  def cache_dir(cls, options):
+    """Where the `FeatureCache` keeps its files: output_dir by default."""
+    return options.output_dir
 
-  def model_fn(self, num_train_steps, num_warmup_steps):
-    """The TPUEstimator model_fn (see `model_fn_builder`)."""
-    raise NotImplementedError
+  @classmethod
+  def make_context(cls, options, modes):
+    """Init source, config and vocabulary, checked against each other."""
+    init_checkpoint = checkpoints.resolve_init_checkpoint(
+        options.init_checkpoint)
+    hub_module = options.albert_hub_module_handle
+    albert_config = None
+    if options.albert_config_file:
+      albert_config = modeling.load_albert_config(options.albert_config_file,
+                                                  options.max_seq_length)
+    elif not hub_module:
+      raise ValueError("At least one of `--albert_config_file` and "
+                       "`--albert_hub_module_handle` must be set")
+    init_note = None
+    if modes.train:
+      init_note = fine_tuning_utils.check_init_source(
+          init_checkpoint, hub_module, cls.name_for(options))
+    elif init_checkpoint and hub_module:
+      fine_tuning_utils.check_init_source(init_checkpoint, hub_module,
+                                          cls.name_for(options))
+    tokenization.validate_case_matches_checkpoint(options.do_lower_case,
+                                                  init_checkpoint)
+    tokenizer = fine_tuning_utils.create_vocab(
+        vocab_file=options.vocab_file,
+        do_lower_case=options.do_lower_case,
+        spm_model_file=options.spm_model_file,
+        hub_module=hub_module)
+    if albert_config is not None:
+      fine_tuning_utils.check_vocab_matches_config(
+          tokenizer, albert_config,
+          hub_module or options.spm_model_file or options.vocab_file)
+    return driver.TaskContext(
+        options, modes, albert_config, tokenizer,
+        FeatureCache(options, tokenizer, cls.cache_dir(options)),
+        init_checkpoint, init_note)
+
+  def check_checkpoints(self):
+    resuming, model_checkpoint = _check_checkpoints(
+        self.options, self.modes, self.context.init_checkpoint)
+    # Weights come from init_checkpoint only when training starts afresh;
+    # resumed training and evaluation restore output_dir's checkpoints.
+    return driver.CheckpointPlan(
+        self.context.init_checkpoint if self.modes.train and not resuming
+        else None, model_checkpoint)
+
+  def iterations_per_loop(self):
+    o = self.options
+    if self.modes.train:
+      # On TPU checkpoints are saved between loops: a longer loop would
+      # save less often than --save_checkpoints_steps asks.
+      return min(o.iterations_per_loop, o.save_checkpoints_steps)
+    return o.iterations_per_loop
 
   def batch_sizes(self):
-    """(train, eval, predict) global batch sizes."""
     o = self.options
-    return (o.train_batch_size, getattr(o, "eval_batch_size",
-                                        o.predict_batch_size),
-            o.predict_batch_size)
+    return o.train_batch_size, o.eval_batch_size, o.predict_batch_size
 
-  def train_input_fn(self):
-    """The training input_fn (features written or reused here)."""
-    raise NotImplementedError
+  def log_training(self, num_train_steps, num_warmup_steps, batch,
+                   precision):
+    progress.log_progress("%s: training to step %d (%s, warmup %d steps%s)",
+                          self.name, num_train_steps, batch,
+                          num_warmup_steps, precision)
+
+  def log_left_to_chief(self, task_name):
+    progress.log_progress("%s: %s done; the chief evaluates, predicts and "
+                          "exports", self.name, task_name)
 
   def eval_sets(self, estimator):
     """The `EvalSet`s evaluated on every checkpoint."""
     raise NotImplementedError
 
-  def predict(self, estimator, checkpoint):
-    """Writes the task's prediction files; returns a dict for the summary."""
-    raise NotImplementedError
+  def evaluate(self, estimator):
+    """Every checkpoint evaluated once on every eval set; the best kept.
+
+    Returns:
+      {"best<_name>": results of the best checkpoint, "eval_history<_name>":
+      step -> results}, the suffix naming eval sets other than the main.
+    """
+    summary = {}
+    for eval_set in self.eval_sets(estimator):
+      history, best = checkpoints.evaluate_checkpoints(
+          eval_set.evaluate_fn, self.options.output_dir, self.main_metric,
+          higher_is_better=self.higher_is_better,
+          extra_results={"note": self.init_note} if self.init_note else None,
+          name=eval_set.name, eval_key=eval_set.eval_key)
+      suffix = "_" + eval_set.name if eval_set.name else ""
+      summary["best" + suffix] = best
+      summary["eval_history" + suffix] = history
+    return summary
 
   def export(self, estimator, checkpoint):
-    """Exports a SavedModel; returns its path."""
     return estimators.export_saved_model(
         estimator, self.options.export_dir, self.options.max_seq_length,
         checkpoint_path=checkpoint)
+
+  def log_summary(self, summary):
+    """Logs '<name> done: best checkpoint step N (<metric> = x); ...'."""
+    parts = []
+    if summary["best"]:
+      parts.append("best checkpoint step %d (%s = %.4f)" % (
+          summary["best"]["global_step"], self.main_metric,
+          summary["best"][self.main_metric]))
+    if summary["predictions"] is not None:
+      parts.append("predictions in %s" % self.options.output_dir)
+    if summary["export_path"]:
+      parts.append("SavedModel %s" % summary["export_path"])
+    progress.log_progress("%s done%s", self.name,
+                          ": " + "; ".join(parts) if parts else "")
 
 
 class FeatureCache(object):
@@ -214,19 +317,9 @@ def vocabulary_digest(tokenizer):
   return hashlib.sha256(data).hexdigest()[:16]
 
 
-def load_config(options):
-  """The AlbertConfig of --albert_config_file (None with a hub module)."""
-  if not options.albert_config_file:
-    if not options.albert_hub_module_handle:
-      raise ValueError("At least one of `--albert_config_file` and "
-                       "`--albert_hub_module_handle` must be set")
-    return None
-  return modeling.load_albert_config(options.albert_config_file,
-                                     options.max_seq_length)
-
-
-def _same_directory(a, b):
-  """True if paths a and b name the same directory."""
+def same_path(a, b):
+  """True if paths a and b name the same file or directory (local paths
+  resolved)."""
   if "://" in a or "://" in b:
     return a.rstrip("/") == b.rstrip("/")
   return os.path.realpath(a) == os.path.realpath(b)
@@ -241,7 +334,7 @@ def _refuse_pretrained_output_dir(options, modes, init_checkpoint):
   """
   output_dir = options.output_dir
   if (modes.train and init_checkpoint and
-      _same_directory(os.path.dirname(init_checkpoint) or ".", output_dir)):
+      same_path(os.path.dirname(init_checkpoint) or ".", output_dir)):
     raise ValueError(
         "--output_dir=%s is the directory of --init_checkpoint=%s: "
         "fine-tuning there would mix this run's checkpoints with the one it "
@@ -315,173 +408,3 @@ def _fine_tuned_init_checkpoint(options, modes, init_checkpoint):
       options.output_dir,
       "predicting" if modes.predict else "exporting", init_checkpoint)
   return init_checkpoint
-
-
-def run(options, task):
-  """Fine-tunes, evaluates, predicts and exports, as the options ask.
-
-  Args:
-    options: flag values (FLAGS, or `command_line.options(...)`).
-    task: a `Task`.
-
-  Returns:
-    dict: "best" (the best checkpoint's results, or None), "eval_history"
-    (step -> results), the same with a "_<name>" suffix for other eval
-    sets, "predictions" (what task.predict returned, or None) and
-    "export_path" (or None).
-
-  Raises:
-    ValueError: on missing or inconsistent flags, data or checkpoints;
-      nothing is trained or written before these checks pass.
-  """
-  modes = task.modes(options)
-  if not any(modes):
-    raise ValueError("Nothing to do: pass at least one of --do_train, "
-                     "--do_eval, --do_predict (or --export_dir where the "
-                     "command has it)")
-  if not options.output_dir:
-    raise ValueError("--output_dir is required")
-  command_line.check_numeric_flags(options)
-  estimators.check_performance_flags(
-      options, use_tpu=options.use_tpu,
-      hub_module=options.albert_hub_module_handle)
-  task.check_options(options)
-  train_batch_size = options.train_batch_size if modes.train else None
-  distributed.check_distribution_flags(options, train_batch_size,
-                                      use_tpu=options.use_tpu)
-  init_checkpoint = checkpoints.resolve_init_checkpoint(options.init_checkpoint)
-
-  # 1. Config, init source, vocabulary, data and output dir.
-  albert_config = load_config(options)
-  hub_module = options.albert_hub_module_handle
-  init_note = None
-  if modes.train:
-    init_note = fine_tuning_utils.check_init_source(
-        init_checkpoint, hub_module, task.name)
-  elif init_checkpoint and hub_module:
-    fine_tuning_utils.check_init_source(init_checkpoint, hub_module,
-                                        task.name)
-  tokenization.validate_case_matches_checkpoint(options.do_lower_case,
-                                                init_checkpoint)
-  tokenizer = fine_tuning_utils.create_vocab(
-      vocab_file=options.vocab_file,
-      do_lower_case=options.do_lower_case,
-      spm_model_file=options.spm_model_file,
-      hub_module=hub_module)
-  if albert_config is not None:
-    fine_tuning_utils.check_vocab_matches_config(
-        tokenizer, albert_config,
-        hub_module or options.spm_model_file or options.vocab_file)
-  task.options = options
-  task.tokenizer = tokenizer
-  task.albert_config = albert_config
-  task.init_note = init_note
-  task.features = FeatureCache(
-      options, tokenizer,
-      getattr(options, "cached_dir", None) or options.output_dir)
-  task.read_data()
-  # Before anything is created: a run that cannot go on leaves no
-  # output_dir behind.
-  resuming, model_checkpoint = _check_checkpoints(options, modes,
-                                                  init_checkpoint)
-  file_io.check_output_dir_writable(options.output_dir)
-  # Weights come from init_checkpoint only when training starts afresh;
-  # resumed training and evaluation restore output_dir's checkpoints.
-  task.init_checkpoint = (init_checkpoint if modes.train and not resuming
-                          else None)
-
-  # 2. The estimator.
-  num_train_steps, num_warmup_steps = task.train_steps()
-  iterations_per_loop = options.iterations_per_loop
-  if modes.train:
-    iterations_per_loop = min(iterations_per_loop,
-                              options.save_checkpoints_steps)
-  # Last: with several machines this waits for the whole cluster.
-  distribution = distributed.distribution_from_options(
-      options, train_batch_size, use_tpu=options.use_tpu)
-  run_config = estimators.run_config_from_options(
-      options, iterations_per_loop=iterations_per_loop,
-      distribution=distribution)
-  train_batch_size, eval_batch_size, predict_batch_size = task.batch_sizes()
-  estimator = estimators.make_estimator(
-      task.model_fn(num_train_steps, num_warmup_steps), run_config,
-      use_tpu=options.use_tpu, train_batch_size=train_batch_size,
-      eval_batch_size=eval_batch_size,
-      predict_batch_size=predict_batch_size,
-      params=estimators.model_params(options), distribution=distribution)
-  summary = {"best": None, "eval_history": None, "predictions": None,
-             "export_path": None}
-  is_chief = distribution is None or distribution.is_chief
-
-  # 3. Training.
-  if modes.train:
-    if is_chief:
-      file_io.remove_dead_run_leftovers(options.output_dir)
-    input_fn = task.train_input_fn()
-    progress.log_progress(
-        "%s: training to step %d (%s, warmup %d steps%s)", task.name,
-        num_train_steps,
-        estimators.describe_batch(options, train_batch_size, distribution),
-        num_warmup_steps, estimators.describe_precision(options))
-    estimator.train(input_fn=input_fn, max_steps=num_train_steps)
-  if not is_chief:
-    # Evaluation, predictions and the export are the chief's.
-    progress.log_progress("%s: %s done; the chief evaluates, predicts and "
-                          "exports", task.name, distribution.task_name)
-    return summary
-
-  # 4. Every checkpoint evaluated once; the best kept.
-  if modes.evaluate:
-    for eval_set in task.eval_sets(estimator):
-      history, best = checkpoints.evaluate_checkpoints(
-          eval_set.evaluate_fn, options.output_dir, task.main_metric,
-          higher_is_better=task.higher_is_better,
-          extra_results={"note": init_note} if init_note else None,
-          name=eval_set.name, eval_key=eval_set.eval_key)
-      suffix = "_" + eval_set.name if eval_set.name else ""
-      summary["best" + suffix] = best
-      summary["eval_history" + suffix] = history
-
-  # 5. Predictions and 6. the export, from the best checkpoint.
-  if modes.predict or modes.export:
-    checkpoint = (checkpoints.best_or_latest_checkpoint(options.output_dir) or
-                  model_checkpoint)
-    if checkpoint is None:
-      raise ValueError("output_dir %s has no checkpoint to predict with" %
-                       options.output_dir)
-    if modes.predict:
-      summary["predictions"] = task.predict(estimator, checkpoint)
-    if modes.export:
-      summary["export_path"] = task.export(estimator, checkpoint)
-  _log_summary(task, summary)
-  return summary
-
-
-def _log_summary(task, summary):
-  """The run's last line: what it produced, where."""
-  parts = []
-  if summary["best"]:
-    parts.append("best checkpoint step %d (%s = %.4f)" % (
-        summary["best"]["global_step"], task.main_metric,
-        summary["best"][task.main_metric]))
-  if summary["predictions"] is not None:
-    parts.append("predictions in %s" % task.options.output_dir)
-  if summary["export_path"]:
-    parts.append("SavedModel %s" % summary["export_path"])
-  progress.log_progress("%s done%s", task.name,
-                        ": " + "; ".join(parts) if parts else "")
-
-
-def command(task_class):
-  """(run, main) of a fine-tuning command whose pieces are `task_class`.
-
-  run(options) fine-tunes, evaluates, predicts and/or exports as the
-  options (FLAGS, or the module's `default_options(...)`) ask and returns
-  the driver's summary (see `run`); main is its absl entry point.
-  """
-
-  def run_command(options):
-    """Runs the command on FLAGS or `default_options(...)`."""
-    return run(options, task_class())
-
-  return run_command, command_line.cli_main(run_command)

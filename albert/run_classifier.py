@@ -48,6 +48,7 @@ import tensorflow.compat.v1 as tf
 from albert import checkpoints
 from albert import classifier_utils
 from albert import command_line
+from albert import driver
 from albert import file_io
 from albert import fine_tuning
 from albert import input_pipeline
@@ -55,8 +56,10 @@ from albert import progress
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
-    max_seq_length=512, learning_rate=5e-5) + [
+FLAG_DEFAULTS = command_line.define_flags(
+    fine_tuning.common_flag_specs(max_seq_length=512, learning_rate=5e-5) +
+    fine_tuning.dev_set_flag_specs(do_eval=False, train_step=1000,
+                                   warmup_step=0) + [
         ("string", "data_dir", None,
          "The GLUE data directory: one folder per task (SST-2/train.tsv, "
          "MNLI/dev_matched.tsv, diagnostic/diagnostic.tsv, ...)."),
@@ -67,20 +70,9 @@ FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
          "Path to cached training, dev and test tfrecord files (default "
          "output_dir). A file is named by a hash of everything that changes "
          "it, so changed flags or files never reuse a stale cache."),
-        ("bool", "do_eval", False, "Whether to run eval on the dev set."),
-        ("integer", "eval_batch_size", 8, "Total batch size for eval."),
-        ("integer", "train_step", 1000,
-         "Total number of training steps to perform."),
-        ("integer", "warmup_step", 0,
-         "number of steps to perform linear learning rate warmup for."),
-        ("enum", "optimizer", "adamw", "Optimizer to use",
-         {"enum_values": ["adamw", "lamb"]}),
         ("float", "classifier_dropout_prob", 0.1,
          "Dropout on the pooled output before the classifier, when training "
          "(the encoder's dropout comes from albert_config_file)."),
-        ("string", "export_dir", None,
-         "The directory where the exported SavedModel will be stored (from "
-         "model.ckpt-best, or the latest checkpoint)."),
         ("float", "threshold_to_export", float("nan"),
          "The threshold value that should be used with the exported "
          "classifier. When specified, the threshold will be attached to the "
@@ -113,9 +105,7 @@ _FEATURES_FORMAT = 1
 _Split = collections.namedtuple("_Split", ["name", "path", "examples"])
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 def _read_split(processor, data_dir, name, file_name, read):
@@ -242,23 +232,34 @@ def _write_predictions(estimator, input_fn, checkpoint, split, label_list,
 class GlueTask(fine_tuning.Task):
   """A GLUE task's pieces for the fine-tuning driver."""
 
-  def check_options(self, options):
-    for name in ("task_name", "data_dir"):
-      if not getattr(options, name):
-        raise ValueError("--%s is required" % name)
-    self.task = options.task_name.lower()
-    classifier_utils.get_processor(self.task)  # Checks the name.
-    self.name = "run_classifier %s" % self.task
+  def __init__(self, context):
+    super(GlueTask, self).__init__(context)
+    self.task = context.options.task_name.lower()
     self.main_metric = classifier_utils.main_metric(self.task)
-    if self.task == "ax" and (options.do_train or options.do_eval):
+
+  @classmethod
+  def name_for(cls, options):
+    return "run_classifier %s" % options.task_name.lower()
+
+  @classmethod
+  def modes_for(cls, options):
+    return driver.Modes(options.do_train, options.do_eval,
+                        options.do_predict, bool(options.export_dir))
+
+  @classmethod
+  def check_options(cls, options):
+    command_line.check_required_flags(options, ["task_name", "data_dir"])
+    task = options.task_name.lower()
+    classifier_utils.get_processor(task)  # Checks the name.
+    if task == "ax" and (options.do_train or options.do_eval):
       raise ValueError(
           "task_name=ax is the GLUE diagnostic set, which has only a test "
           "set: train and evaluate with task_name=mnli, then use "
           "--do_predict (task_name=mnli also writes AX.tsv)")
 
-  def modes(self, options):
-    return fine_tuning.Modes(options.do_train, options.do_eval,
-                             options.do_predict, bool(options.export_dir))
+  @classmethod
+  def cache_dir(cls, options):
+    return options.cached_dir or options.output_dir
 
   def read_data(self):
     # Every split this run needs is read before anything slow happens, so
@@ -283,12 +284,12 @@ class GlueTask(fine_tuning.Task):
   def train_steps(self):
     return self.options.train_step, self.options.warmup_step
 
-  def model_fn(self, num_train_steps, num_warmup_steps):
+  def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
     o = self.options
     model_fn = classifier_utils.model_fn_builder(
         albert_config=self.albert_config,
         num_labels=len(self.label_list),
-        init_checkpoint=self.init_checkpoint,
+        init_checkpoint=init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,
@@ -393,7 +394,7 @@ def run(options):
     ValueError: on missing or inconsistent flags, data or checkpoints;
       nothing is trained or written before these checks pass.
   """
-  summary = fine_tuning.run(options, GlueTask())
+  summary = driver.run(options, GlueTask)
   summary["submission_files"] = summary.pop("predictions") or {}
   summary.setdefault("best_mismatched", None)
   summary.setdefault("eval_history_mismatched", None)

@@ -30,11 +30,9 @@ import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
 from albert import command_line
-from albert import distributed
-from albert import estimators
+from albert import driver
 from albert import file_io
 from albert import input_pipeline
-from albert import modeling
 from albert import pretraining
 from albert import progress
 
@@ -89,9 +87,154 @@ FLAG_DEFAULTS = command_line.define_flags([
 ] + command_line.run_flag_specs(save_checkpoints_steps=5000))
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
+
+
+class PretrainingTask(driver.Task):
+  """Pretraining's pieces for the training driver (albert/driver.py).
+
+  The heads, input and model_fn are albert/pretraining.py's. --do_eval
+  evaluates output_dir's latest checkpoint (keeping the best by masked-LM
+  accuracy so far as model.ckpt-best) or, when there is none, the
+  --init_checkpoint's or (--eval_untrained) random weights, and appends
+  the results to output_dir/eval_results.txt.
+  """
+
+  name = "pretraining"
+  main_metric = "masked_lm_accuracy"
+
+  @classmethod
+  def modes_for(cls, options):
+    return driver.Modes(options.do_train, options.do_eval, False, False)
+
+  @classmethod
+  def check_required(cls, options, modes):
+    if not any(modes):
+      raise ValueError("At least one of `do_train` or `do_eval` must be True.")
+    command_line.check_required_flags(
+        options, ["albert_config_file", "input_file", "output_dir"])
+
+  @classmethod
+  def check_options(cls, options):
+    if options.masked_lm_budget:
+      raise ValueError(
+          "--masked_lm_budget=%s: dynamic masking is not implemented (nor "
+          "was it in the release); leave it 0 and mask offline with "
+          "create_pretraining_data" % options.masked_lm_budget)
+
+  def read_data(self):
+    """Expands --input_file and checks every file's first record."""
+    o = self.options
+    self.input_files = pretraining.expand_input_files(o.input_file)
+    for path in self.input_files:
+      pretraining.check_pretraining_file(path, o.max_seq_length,
+                                         o.max_predictions_per_seq,
+                                         self.albert_config)
+    tf.logging.info("*** Input Files *** %s", ", ".join(self.input_files))
+
+  def check_checkpoints(self):
+    """Resumes from output_dir's latest checkpoint, else starts from
+    --init_checkpoint; evaluation needs one of them, or --eval_untrained."""
+    o = self.options
+    resume_from = tf.train.latest_checkpoint(o.output_dir)
+    if resume_from and o.do_train:
+      tf.logging.info("Resuming from %s (output_dir already has "
+                      "checkpoints)%s", resume_from,
+                      "; --init_checkpoint is not used"
+                      if o.init_checkpoint else "")
+    if (not o.do_train and resume_from is None and not o.init_checkpoint and
+        not o.eval_untrained):
+      raise ValueError(
+          "output_dir %s has no checkpoint to evaluate; train first "
+          "(--do_train), point --output_dir at a pretrained model or "
+          "--init_checkpoint at one, or pass --eval_untrained to measure a "
+          "randomly initialised baseline" % o.output_dir)
+    # init_checkpoint gives the first weights only: resumed training and
+    # the evaluation of a trained output_dir restore its checkpoints.
+    init_checkpoint = None
+    if not resume_from:
+      init_checkpoint = checkpoints.resolve_init_checkpoint(o.init_checkpoint)
+    return driver.CheckpointPlan(init_checkpoint, model_checkpoint=None)
+
+  def train_steps(self):
+    return self.options.num_train_steps, self.options.num_warmup_steps
+
+  def batch_sizes(self):
+    # Pretraining never predicts.
+    return self.options.train_batch_size, self.options.eval_batch_size, None
+
+  def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
+    o = self.options
+    return pretraining.model_fn_builder(
+        albert_config=self.albert_config,
+        init_checkpoint=init_checkpoint,
+        learning_rate=o.learning_rate,
+        num_train_steps=num_train_steps,
+        num_warmup_steps=num_warmup_steps,
+        use_tpu=o.use_tpu,
+        use_one_hot_embeddings=o.use_tpu,
+        optimizer=o.optimizer,
+        poly_power=o.poly_power,
+        start_warmup_step=o.start_warmup_step,
+        init_from_group0=o.init_from_group0,
+        log_every_n_steps=o.log_every_n_steps)
+
+  def _input_fn(self, is_training):
+    o = self.options
+    return pretraining.input_fn_builder(
+        self.input_files, o.max_seq_length, o.max_predictions_per_seq,
+        is_training=is_training)
+
+  def train_input_fn(self):
+    return self._input_fn(is_training=True)
+
+  def log_training(self, num_train_steps, num_warmup_steps, batch,
+                   precision):
+    del num_warmup_steps  # Pretraining's line names batch and precision only.
+    tf.logging.info("***** Running training *****")
+    progress.log_progress("pretraining to step %d (%s%s)", num_train_steps,
+                          batch, precision)
+
+  def log_left_to_chief(self, task_name):
+    if self.modes.evaluate:
+      progress.log_progress("%s done; the chief evaluates", task_name)
+
+  def evaluate(self, estimator):
+    """Evaluates output_dir's latest checkpoint, else the initial weights.
+
+    Returns:
+      {"eval_results": dict of metrics}, also appended to
+      output_dir/eval_results.txt.
+    """
+    o = self.options
+    tf.logging.info("***** Running evaluation *****")
+    tf.logging.info("  Batch size = %d", o.eval_batch_size)
+    eval_input_fn = self._input_fn(is_training=False)
+    latest = tf.train.latest_checkpoint(o.output_dir)
+    if latest is None:
+      # The init checkpoint's weights, or (--eval_untrained) random ones.
+      result = checkpoints.plain_results(estimator.evaluate(
+          input_fn=eval_input_fn, steps=o.max_eval_steps))
+      file_io.write_results(
+          tf.io.gfile.join(o.output_dir, "eval_results.txt"), result,
+          append=True)
+    else:
+      # As released: the latest checkpoint is evaluated, and the best by
+      # masked-LM accuracy so far is kept as model.ckpt-best.
+      history, _ = checkpoints.evaluate_checkpoints(
+          checkpoints.estimator_evaluate_fn(estimator, eval_input_fn,
+                                            o.max_eval_steps),
+          o.output_dir, self.main_metric,
+          eval_key={"input_files": [input_pipeline.file_fingerprint(path)
+                                    for path in self.input_files],
+                    "max_eval_steps": o.max_eval_steps,
+                    "eval_batch_size": o.eval_batch_size},
+          checkpoints=[latest])
+      result = history[checkpoints.checkpoint_step(latest)]
+    tf.logging.info("***** Eval results *****")
+    for key in sorted(result):
+      tf.logging.info("  %s = %s", key, result[key])
+    return {"eval_results": result}
 
 
 def run(options):
@@ -103,134 +246,12 @@ def run(options):
 
   Returns:
     dict of eval metrics (also written to output_dir/eval_results.txt), or
-    None when do_eval is off.
+    None when do_eval is off (and on workers other than the chief).
 
   Raises:
     ValueError: on missing or inconsistent flags or input files.
   """
-  if not options.do_train and not options.do_eval:
-    raise ValueError("At least one of `do_train` or `do_eval` must be True.")
-  for name in ("albert_config_file", "input_file", "output_dir"):
-    if not getattr(options, name):
-      raise ValueError("--%s is required" % name)
-  command_line.check_numeric_flags(options)
-  estimators.check_performance_flags(options, use_tpu=options.use_tpu,
-                                     hub_module=None)
-  train_batch_size = options.train_batch_size if options.do_train else None
-  distributed.check_distribution_flags(options, train_batch_size,
-                                      use_tpu=options.use_tpu)
-  if options.masked_lm_budget:
-    raise ValueError(
-        "--masked_lm_budget=%s: dynamic masking is not implemented (nor was "
-        "it in the release); leave it 0 and mask offline with "
-        "create_pretraining_data" % options.masked_lm_budget)
-
-  albert_config = modeling.load_albert_config(options.albert_config_file,
-                                              options.max_seq_length)
-
-  input_files = pretraining.expand_input_files(options.input_file)
-  for path in input_files:
-    pretraining.check_pretraining_file(path, options.max_seq_length,
-                                       options.max_predictions_per_seq,
-                                       albert_config)
-  tf.logging.info("*** Input Files *** %s", ", ".join(input_files))
-
-  resume_from = tf.train.latest_checkpoint(options.output_dir)
-  if resume_from and options.do_train:
-    tf.logging.info("Resuming from %s (output_dir already has checkpoints)%s",
-                    resume_from, "; --init_checkpoint is not used"
-                    if options.init_checkpoint else "")
-  if (not options.do_train and resume_from is None and
-      not options.init_checkpoint and not options.eval_untrained):
-    raise ValueError(
-        "output_dir %s has no checkpoint to evaluate; train first "
-        "(--do_train), point --output_dir at a pretrained model or "
-        "--init_checkpoint at one, or pass --eval_untrained to measure a "
-        "randomly initialised baseline" % options.output_dir)
-  file_io.check_output_dir_writable(options.output_dir)
-  # init_checkpoint gives the first weights only: resumed training and the
-  # evaluation of a trained output_dir restore its checkpoints.
-  init_checkpoint = None
-  if not resume_from:
-    init_checkpoint = checkpoints.resolve_init_checkpoint(
-        options.init_checkpoint)
-
-  model_fn = pretraining.model_fn_builder(
-      albert_config=albert_config,
-      init_checkpoint=init_checkpoint,
-      learning_rate=options.learning_rate,
-      num_train_steps=options.num_train_steps,
-      num_warmup_steps=options.num_warmup_steps,
-      use_tpu=options.use_tpu,
-      use_one_hot_embeddings=options.use_tpu,
-      optimizer=options.optimizer,
-      poly_power=options.poly_power,
-      start_warmup_step=options.start_warmup_step,
-      init_from_group0=options.init_from_group0,
-      log_every_n_steps=options.log_every_n_steps)
-  # Last: with several machines this waits for the whole cluster.
-  distribution = distributed.distribution_from_options(
-      options, train_batch_size, use_tpu=options.use_tpu)
-  estimator = estimators.make_estimator(
-      model_fn,
-      estimators.run_config_from_options(options, distribution=distribution),
-      use_tpu=options.use_tpu,
-      train_batch_size=options.train_batch_size,
-      eval_batch_size=options.eval_batch_size,
-      params=estimators.model_params(options),
-      distribution=distribution)
-  is_chief = distribution is None or distribution.is_chief
-
-  if options.do_train:
-    if is_chief:
-      file_io.remove_dead_run_leftovers(options.output_dir)
-    tf.logging.info("***** Running training *****")
-    progress.log_progress(
-        "pretraining to step %d (%s%s)", options.num_train_steps,
-        estimators.describe_batch(options, options.train_batch_size,
-                                  distribution),
-        estimators.describe_precision(options))
-    estimator.train(
-        input_fn=pretraining.input_fn_builder(
-            input_files, options.max_seq_length,
-            options.max_predictions_per_seq, is_training=True),
-        max_steps=options.num_train_steps)
-
-  if not options.do_eval:
-    return None
-  if not is_chief:
-    progress.log_progress("%s done; the chief evaluates",
-                          distribution.task_name)
-    return None
-  tf.logging.info("***** Running evaluation *****")
-  tf.logging.info("  Batch size = %d", options.eval_batch_size)
-  eval_input_fn = pretraining.input_fn_builder(
-      input_files, options.max_seq_length, options.max_predictions_per_seq,
-      is_training=False)
-  results_path = tf.io.gfile.join(options.output_dir, "eval_results.txt")
-  latest = tf.train.latest_checkpoint(options.output_dir)
-  if latest is None:
-    # The init checkpoint's weights, or (--eval_untrained) random ones.
-    result = checkpoints.plain_results(estimator.evaluate(
-        input_fn=eval_input_fn, steps=options.max_eval_steps))
-    file_io.write_results(results_path, result, append=True)
-  else:
-    # As released: the latest checkpoint is evaluated, and the best by
-    # masked-LM accuracy so far is kept as model.ckpt-best.
-    history, _ = checkpoints.evaluate_checkpoints(
-        checkpoints.estimator_evaluate_fn(estimator, eval_input_fn,
-                                          options.max_eval_steps),
-        options.output_dir, "masked_lm_accuracy",
-        eval_key={"input_files": [input_pipeline.file_fingerprint(path)
-                                  for path in input_files],
-                  "max_eval_steps": options.max_eval_steps,
-                  "eval_batch_size": options.eval_batch_size},
-        checkpoints=[latest])
-    result = history[checkpoints.checkpoint_step(latest)]
-  tf.logging.info("***** Eval results *****")
-  for key in sorted(result):
-    tf.logging.info("  %s = %s", key, result[key])
-  return result
+  return driver.run(options, PretrainingTask).get("eval_results")
 
 
 main = command_line.cli_main(run)

@@ -45,6 +45,7 @@ import numpy as np
 
 from albert import classifier_utils
 from albert import command_line
+from albert import driver
 from albert import estimators
 from albert import file_io
 from albert import fine_tuning
@@ -54,9 +55,14 @@ from albert import race_utils
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
-    max_seq_length=512, learning_rate=1e-5, train_batch_size=32,
-    predict_batch_size=8, do_train=True) + [
+FLAG_DEFAULTS = command_line.define_flags(
+    fine_tuning.common_flag_specs(
+        max_seq_length=512, learning_rate=1e-5, train_batch_size=32,
+        predict_batch_size=8, do_train=True,
+        export_dir_note="; its inputs are [B, 4 * max_seq_length], the four "
+        "choices one after another") +
+    fine_tuning.dev_set_flag_specs(do_eval=True, train_step=12000,
+                                   warmup_step=1000) + [
         ("string", "data_dir", None,
          "The input data dir: it holds RACE/{train,dev,test}/{middle,high}/"
          "*.txt, as downloaded."),
@@ -80,18 +86,6 @@ FLAG_DEFAULTS = command_line.define_flags(fine_tuning.common_flag_specs(
         ("integer", "num_keep_checkpoint", 5,
          "Kept for release command lines; checkpoints are kept as "
          "--keep_checkpoint_max says (default: all)."),
-        ("bool", "do_eval", True, "Whether to run eval on the dev set."),
-        ("integer", "eval_batch_size", 8, "Total batch size for eval."),
-        ("integer", "train_step", 12000,
-         "Total number of training steps to perform."),
-        ("integer", "warmup_step", 1000,
-         "number of steps to perform linear learning rate warmup for."),
-        ("enum", "optimizer", "adamw", "Optimizer to use",
-         {"enum_values": ["adamw", "lamb"]}),
-        ("string", "export_dir", None,
-         "The directory where the exported SavedModel will be stored (from "
-         "model.ckpt-best, or the latest checkpoint); its inputs are "
-         "[B, 4 * max_seq_length], the four choices one after another."),
     ] + command_line.run_flag_specs(save_checkpoints_steps=100,
                                     iterations_per_loop=1000,
                                     keep_checkpoint_max=0))
@@ -105,9 +99,7 @@ _FEATURES_FORMAT = 1
 _Split = collections.namedtuple("_Split", ["name", "cache_flag", "examples"])
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 class RaceTask(fine_tuning.Task):
@@ -116,11 +108,13 @@ class RaceTask(fine_tuning.Task):
   name = "run_race"
   main_metric = "eval_accuracy"
 
-  def modes(self, options):
-    return fine_tuning.Modes(options.do_train, options.do_eval,
-                             options.do_predict, bool(options.export_dir))
+  @classmethod
+  def modes_for(cls, options):
+    return driver.Modes(options.do_train, options.do_eval,
+                        options.do_predict, bool(options.export_dir))
 
-  def check_options(self, options):
+  @classmethod
+  def check_options(cls, options):
     if not options.data_dir:
       raise ValueError("--data_dir is required (it holds RACE/)")
     if options.high_only and options.middle_only:
@@ -149,12 +143,12 @@ class RaceTask(fine_tuning.Task):
   def train_steps(self):
     return self.options.train_step, self.options.warmup_step
 
-  def model_fn(self, num_train_steps, num_warmup_steps):
+  def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
     o = self.options
     return race_utils.model_fn_builder(
         albert_config=self.albert_config,
         num_labels=len(self.label_list),
-        init_checkpoint=self.init_checkpoint,
+        init_checkpoint=init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,
@@ -271,7 +265,7 @@ def _examples_digest(examples):
   return digest.hexdigest()[:16]
 
 
-run, main = fine_tuning.command(RaceTask)
+run, main = driver.command(RaceTask)
 
 
 if __name__ == "__main__":

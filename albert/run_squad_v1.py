@@ -39,8 +39,8 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 from albert import command_line
+from albert import driver
 from albert import file_io
-from albert import fine_tuning
 from albert import progress
 from albert import squad_heads
 from albert import squad_metrics
@@ -54,9 +54,7 @@ FLAG_DEFAULTS = command_line.define_flags(squad_task.flag_specs())
 TFLITE_NAME = "albert_model.tflite"
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 class SquadV1Task(squad_task.SquadTask):
@@ -64,11 +62,11 @@ class SquadV1Task(squad_task.SquadTask):
 
   name = "run_squad_v1"
 
-  def model_fn(self, num_train_steps, num_warmup_steps):
+  def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
     o = self.options
     return squad_heads.v1_model_fn_builder(
         albert_config=self.albert_config,
-        init_checkpoint=self.init_checkpoint,
+        init_checkpoint=init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,
@@ -120,7 +118,7 @@ def write_tflite(saved_model_dir, tflite_path):
   return tflite_path
 
 
-run, main = fine_tuning.command(SquadV1Task)
+run, main = driver.command(SquadV1Task)
 
 
 if __name__ == "__main__":

@@ -45,13 +45,13 @@ from __future__ import print_function
 
 import json
 import math
-import os
 
 from absl import app
 from absl import flags
 import tensorflow.compat.v1 as tf
 
 from albert import command_line
+from albert import driver
 from albert import file_io
 from albert import fine_tuning
 from albert import progress
@@ -77,9 +77,7 @@ FLAG_DEFAULTS = command_line.define_flags(squad_task.flag_specs() + [
 THRESHOLD_FILE = "null_threshold.json"
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 def _is_finite_number(value):
@@ -143,20 +141,25 @@ class SquadV2Task(squad_task.SquadTask):
   name = "run_squad_v2"
   is_v2 = True
 
-  def check_options(self, options):
-    super(SquadV2Task, self).check_options(options)
-    threshold_file = options.null_score_diff_threshold_file
-    if options.null_score_diff_threshold is not None and threshold_file:
-      raise ValueError("Give either --null_score_diff_threshold or "
-                       "--null_score_diff_threshold_file, not both")
-    check_threshold_flag(options.null_score_diff_threshold)
+  def __init__(self, context):
+    super(SquadV2Task, self).__init__(context)
+    options = context.options
     self.threshold, self.threshold_source = None, None
     if options.null_score_diff_threshold is not None:
       self.threshold = options.null_score_diff_threshold
       self.threshold_source = "--null_score_diff_threshold"
-    elif threshold_file:
+    elif options.null_score_diff_threshold_file:
       self.threshold, self.threshold_source = read_threshold_file(
-          threshold_file)
+          options.null_score_diff_threshold_file)
+
+  @classmethod
+  def check_options(cls, options):
+    super(SquadV2Task, cls).check_options(options)
+    if (options.null_score_diff_threshold is not None and
+        options.null_score_diff_threshold_file):
+      raise ValueError("Give either --null_score_diff_threshold or "
+                       "--null_score_diff_threshold_file, not both")
+    check_threshold_flag(options.null_score_diff_threshold)
 
   def read_data(self):
     super(SquadV2Task, self).read_data()
@@ -179,7 +182,7 @@ class SquadV2Task(squad_task.SquadTask):
     """
     path = self.output_path(THRESHOLD_FILE)
     given = self.options.null_score_diff_threshold_file
-    if given and _same_path(given, path):
+    if given and fine_tuning.same_path(given, path):
       return
     if tf.io.gfile.exists(path):
       tf.io.gfile.remove(path)
@@ -187,11 +190,11 @@ class SquadV2Task(squad_task.SquadTask):
           "removed %s of an earlier run: %s has no answers to tune a "
           "threshold on", path, self.options.predict_file)
 
-  def model_fn(self, num_train_steps, num_warmup_steps):
+  def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
     o = self.options
     return squad_heads.v2_model_fn_builder(
         albert_config=self.albert_config,
-        init_checkpoint=self.init_checkpoint,
+        init_checkpoint=init_checkpoint,
         learning_rate=o.learning_rate,
         num_train_steps=num_train_steps,
         num_warmup_steps=num_warmup_steps,
@@ -277,14 +280,7 @@ class SquadV2Task(squad_task.SquadTask):
     return metrics if self.dataset is not None else {}
 
 
-def _same_path(a, b):
-  """Whether two paths name the same file (local paths resolved)."""
-  if "://" in a or "://" in b:
-    return a.rstrip("/") == b.rstrip("/")
-  return os.path.realpath(a) == os.path.realpath(b)
-
-
-run, main = fine_tuning.command(SquadV2Task)
+run, main = driver.command(SquadV2Task)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@
 # limitations under the License.
 """What run_squad_v1 and run_squad_v2 share: flags, data, caches, flow.
 
-SQuAD on the fine-tuning driver (albert/fine_tuning.py). The release had
-two modes: --do_train, and --do_predict, which evaluated every checkpoint
-on predict_file. Here --do_predict on a file with answers (a dev set)
-evaluates every checkpoint once, keeps the best by F1 as model.ckpt-best,
-and writes the best checkpoint's predictions; on a file without answers
-(a test set) it only predicts, with model.ckpt-best or the latest
-checkpoint. Nothing waits for checkpoints and nothing deletes them.
+SQuAD on the training driver (albert/driver.py, albert/fine_tuning.py).
+The release had two modes: --do_train, and --do_predict, which evaluated
+every checkpoint on predict_file. Here --do_predict on a file with answers
+(a dev set) evaluates every checkpoint once, keeps the best by F1 as
+model.ckpt-best, and writes the best checkpoint's predictions; on a file
+without answers (a test set) it only predicts, with model.ckpt-best or the
+latest checkpoint. Nothing waits for checkpoints and nothing deletes them.
 
 Data files are checked in full when read, before any model work
 (squad_data): a malformed question, a repeated id or, in a file with
@@ -44,6 +44,7 @@ import random
 import tensorflow.compat.v1 as tf
 
 from albert import command_line
+from albert import driver
 from albert import fine_tuning
 from albert import input_pipeline
 from albert import progress
@@ -97,11 +98,6 @@ def flag_specs():
            "The maximum length of an answer that can be generated. This is "
            "needed because the start and end predictions are not "
            "conditioned on one another."),
-          ("enum", "optimizer", "adamw", "Optimizer to use",
-           {"enum_values": ["adamw", "lamb"]}),
-          ("string", "export_dir", None,
-           "The directory where the exported SavedModel will be stored "
-           "(from model.ckpt-best, or the latest checkpoint)."),
       ] + command_line.run_flag_specs(save_checkpoints_steps=1000,
                                       iterations_per_loop=1000,
                                       keep_checkpoint_max=0)
@@ -114,13 +110,15 @@ class SquadTask(fine_tuning.Task):
   main_metric = "f1"
   is_v2 = False
 
-  def modes(self, options):
+  @classmethod
+  def modes_for(cls, options):
     evaluate = bool(options.do_predict and options.predict_file and
                     squad_data.file_has_answers(options.predict_file))
-    return fine_tuning.Modes(options.do_train, evaluate, options.do_predict,
-                             bool(options.export_dir))
+    return driver.Modes(options.do_train, evaluate, options.do_predict,
+                        bool(options.export_dir))
 
-  def check_options(self, options):
+  @classmethod
+  def check_options(cls, options):
     if options.do_train and not options.train_file:
       raise ValueError(
           "If `do_train` is True, then `train_file` must be specified.")
