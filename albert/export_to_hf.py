@@ -307,9 +307,7 @@ def run(options):
                       overwrite=options.overwrite_export_path)
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 main = export_utils.cli_main(run, format_summary)

@@ -364,9 +364,7 @@ def run(options):
                            include_sop=options.include_sop, **common)
 
 
-def default_options(**overrides):
-  """The flag defaults as an object, with overrides; for calling `run`."""
-  return command_line.options(FLAG_DEFAULTS, overrides)
+default_options = command_line.default_options_of(FLAG_DEFAULTS)
 
 
 main = export_utils.cli_main(run, format_summary)
