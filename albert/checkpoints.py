@@ -37,6 +37,7 @@ import tensorflow.compat.v1 as tf
 from albert import file_io
 from albert import modeling
 from albert import progress
+from albert import staging
 
 
 def check_checkpoint_shapes(checkpoint, variables, what="checkpoint"):
@@ -309,8 +310,7 @@ def copy_checkpoint(source, target):
     suffix = path[len(source):]
     if ".tmp" in suffix:
       continue
-    tmp = os.path.join(directory, ".%s%s.tmp-%d" % (base, suffix,
-                                                     os.getpid()))
+    tmp = staging.temporary_path(os.path.join(directory, base + suffix))
     tf.gfile.Copy(path, tmp, overwrite=True)
     copies.append((suffix, tmp))
   if tf.gfile.Exists(target + ".index"):

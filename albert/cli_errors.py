@@ -25,7 +25,8 @@ so the same clean-up runs. `error_line` is the one line for an error.
 Standard library only: the quickstart ends through it before TensorFlow's
 compat.v1 API and the model code are loaded. A TensorFlow error can only
 come from a loaded TensorFlow, so it is recognised through sys.modules, and
-described by command_line.error_line (which names corrupt checkpoints).
+described by command_line.error_line (which names corrupt checkpoints),
+found there too: command_line imports this module, not the other way.
 
 Not here: flags and the absl main of the run_* scripts (command_line), what
 a command cleans up before it ends (the command).
@@ -93,9 +94,14 @@ def error_line(error):
   """
   op_error = _tensorflow_error_class()
   if op_error is not None and isinstance(error, op_error):
-    # TensorFlow raised it, so it is loaded; so may the code that reads it.
-    from albert import command_line  # pylint: disable=g-import-not-at-top
-    return command_line.error_line(error)
+    # TensorFlow raised it, so it is loaded, and with it (every command
+    # that uses TensorFlow imports it) command_line, which reads its errors.
+    # Looked up rather than imported: command_line imports this module.
+    command_line = sys.modules.get("albert.command_line")
+    if command_line is not None:
+      return command_line.error_line(error)
+    lines = (getattr(error, "message", None) or str(error)).strip()
+    return lines.splitlines()[0] if lines else type(error).__name__
   if isinstance(error, OSError) and not isinstance(error, ValueError):
     where = error.filename or ""
     reason = error.strerror or str(error)

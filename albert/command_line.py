@@ -33,7 +33,6 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
-import errno
 import os
 import re
 import sys
@@ -43,6 +42,7 @@ from absl import flags
 import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
+from albert import cli_errors
 from albert import modeling
 from albert import progress
 
@@ -285,12 +285,13 @@ def cli_main(run_fn):
   a traceback would only bury it. The same goes for what the machine or
   TensorFlow report about files (a full disk, an unreadable checkpoint),
   and Ctrl-C ends with one line and exit code 130. ALBERT_TRACEBACK=1
-  shows the traceback.
+  shows the traceback (cli_errors.run_command).
   """
 
   def main(argv):
     program = os.path.splitext(os.path.basename(sys.argv[0]))[0]
-    try:
+
+    def run():
       # absl's app.run passes the remaining argv; the release's tests call
       # main(None).
       if argv is not None and len(argv) > 1:
@@ -298,22 +299,18 @@ def cli_main(run_fn):
       tf.logging.set_verbosity(tf.logging.INFO)
       progress.log_each_line_once()
       run_fn(flags.FLAGS)
-    except KeyboardInterrupt:
-      if os.environ.get("ALBERT_TRACEBACK"):
-        raise
-      sys.stderr.write("%s: interrupted\n" % program)
-      sys.exit(130)
-    except (ValueError, OSError, tf.errors.OpError) as e:
-      if os.environ.get("ALBERT_TRACEBACK"):
-        raise
-      sys.stderr.write("%s: error: %s\n" % (program, error_line(e)))
-      sys.exit(1)
+
+    cli_errors.run_command(program, run)
 
   return main
 
 
 def error_line(error):
-  """One line saying what went wrong, for a CLI's last words."""
+  """One line saying what went wrong, for a CLI's last words.
+
+  TensorFlow's errors are described here (corrupt checkpoints named);
+  everything else by cli_errors.error_line.
+  """
   if isinstance(error, tf.errors.OpError):
     text = op_error_reason(error)
     corrupt = checkpoints.describe_corrupt_checkpoint(text)
@@ -324,13 +321,7 @@ def error_line(error):
       return "%s (TensorFlow %s; is the checkpoint complete and made for " \
              "this config?)" % (text, type(error).__name__)
     return "%s (TensorFlow %s)" % (text, type(error).__name__)
-  if isinstance(error, OSError) and not isinstance(error, ValueError):
-    where = error.filename or ""
-    reason = error.strerror or str(error)
-    if error.errno == errno.ENOSPC:
-      reason += "; free some space and run again (completed outputs are kept)"
-    return "%s%s" % ("%s: " % where if where else "", reason)
-  return str(error) or type(error).__name__
+  return cli_errors.error_line(error)
 
 
 # Lines of a TensorFlow 2 graph error that say where, not what: the cause

@@ -51,6 +51,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from albert import classifier_utils
+from albert import file_io
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import modeling
@@ -695,13 +696,5 @@ def write_predictions(path, examples, probabilities):
   directory = os.path.dirname(path)
   if directory:
     tf.io.gfile.makedirs(directory)
-  tmp_path = input_pipeline.temporary_path(path)
-  try:
-    with tf.io.gfile.GFile(tmp_path, "w") as f:
-      f.write("\n".join(lines) + "\n")
-    tf.io.gfile.rename(tmp_path, path, overwrite=True)
-  except BaseException:
-    if tf.io.gfile.exists(tmp_path):
-      tf.io.gfile.remove(tmp_path)
-    raise
+  file_io.atomic_write_text(path, "\n".join(lines) + "\n")
   return len(scored)

@@ -34,7 +34,7 @@ The release works in [S, B, H]; this module works in [B, S, H] with the
 same arithmetic, so released fine-tuned checkpoints load and give the same
 outputs.
 
-Both heads plug into `fine_tuning.model_fn_builder` through
+Both heads plug into `task_model.model_fn_builder` through
 `v1_model_fn_builder` and `v2_model_fn_builder`.
 """
 
@@ -44,9 +44,9 @@ from __future__ import print_function
 
 import tensorflow.compat.v1 as tf
 
-from albert import fine_tuning
 from albert import fine_tuning_utils
 from albert import modeling
+from albert import task_model
 
 # Name prefixes of the head variables a pretrained checkpoint lacks.
 V1_VARIABLE_PREFIXES = ("cls/squad/",)
@@ -306,7 +306,7 @@ def v1_model_fn_builder(albert_config, init_checkpoint, learning_rate,
   """
 
   def build_head(features, mode, params):  # pylint: disable=unused-argument
-    """`fine_tuning.HeadOutputs` of the v1 head."""
+    """`task_model.HeadOutputs` of the v1 head."""
     start_logits, end_logits = create_v1_model(
         albert_config=albert_config,
         is_training=(mode == tf.estimator.ModeKeys.TRAIN),
@@ -321,13 +321,13 @@ def v1_model_fn_builder(albert_config, init_checkpoint, learning_rate,
           "start_log_prob": start_logits,
           "end_log_prob": end_logits,
       })
-      return fine_tuning.HeadOutputs(None, predictions, None)
+      return task_model.HeadOutputs(None, predictions, None)
     seq_length = modeling.get_shape_list(features["input_ids"])[1]
     loss = v1_loss(start_logits, end_logits, features["start_positions"],
                    features["end_positions"], seq_length)
-    return fine_tuning.HeadOutputs(loss, None, None)
+    return task_model.HeadOutputs(loss, None, None)
 
-  return fine_tuning.model_fn_builder(
+  return task_model.model_fn_builder(
       build_head, init_checkpoint, learning_rate, num_train_steps,
       num_warmup_steps, use_tpu, optimizer=optimizer, hub_module=hub_module,
       new_variable_prefixes=V1_VARIABLE_PREFIXES,
@@ -598,7 +598,7 @@ def v2_model_fn_builder(albert_config, init_checkpoint, learning_rate,
   """
 
   def build_head(features, mode, params):  # pylint: disable=unused-argument
-    """`fine_tuning.HeadOutputs` of the v2 head."""
+    """`task_model.HeadOutputs` of the v2 head."""
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
     predicting = (mode == tf.estimator.ModeKeys.PREDICT)
     outputs = _v2_outputs(
@@ -610,11 +610,11 @@ def v2_model_fn_builder(albert_config, init_checkpoint, learning_rate,
     if predicting:
       predictions = _with_unique_ids(
           features, {key: outputs[key] for key in _V2_PREDICTION_KEYS})
-      return fine_tuning.HeadOutputs(None, predictions, None)
+      return task_model.HeadOutputs(None, predictions, None)
     loss = v2_loss(outputs, features, max_seq_length)
-    return fine_tuning.HeadOutputs(loss, None, None)
+    return task_model.HeadOutputs(loss, None, None)
 
-  return fine_tuning.model_fn_builder(
+  return task_model.model_fn_builder(
       build_head, init_checkpoint, learning_rate, num_train_steps,
       num_warmup_steps, use_tpu, optimizer=optimizer, hub_module=hub_module,
       new_variable_prefixes=V2_VARIABLE_PREFIXES,
