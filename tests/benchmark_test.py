@@ -72,6 +72,7 @@ def test_run_times_both_modes_with_every_option(config_file):
       "train", "infer"]
 
 
+@pytest.mark.slow
 def test_cli_prints_a_table_and_ends_with_one_json_line(config_file):
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
   proc = subprocess.run(

@@ -558,6 +558,7 @@ def test_spawned_workers_give_the_same_bytes(tmp_path, small_corpus_file,
   assert _bytes(spawned) == _bytes(forked)
 
 
+@pytest.mark.slow
 def test_stable_rng_is_a_function_of_its_key():
   """Seeds come from a stable hash, not Python's per-process salted hash()."""
   assert (cpd.stable_rng("document", 1, 2, 3).random() ==
@@ -833,6 +834,7 @@ def _cli(args):
       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path, small_corpus_file, spm_model_file):
   """The CLI writes a readable file and logs its summary."""
   output = str(tmp_path / "cli.tfrecord")
@@ -850,6 +852,7 @@ def test_command_line(tmp_path, small_corpus_file, spm_model_file):
   assert os.listdir(tmp_path) == ["cli.tfrecord"]
 
 
+@pytest.mark.slow
 def test_command_line_error_is_one_clear_line(tmp_path, small_corpus_file):
   """A missing vocabulary exits non-zero with a message, writing nothing."""
   output = str(tmp_path / "cli.tfrecord")

@@ -372,6 +372,7 @@ def _worker_args(directory, path, out, steps, **extra):
   return ["--%s=%s" % item for item in sorted(args.items())]
 
 
+@pytest.mark.slow
 def test_two_workers_train_a_checkpoint_that_evaluates_and_resume(data,
                                                                   tmp_path):
   directory, path = data
@@ -404,6 +405,7 @@ def test_two_workers_train_a_checkpoint_that_evaluates_and_resume(data,
   assert float(results["masked_lm_loss"]) < 3.7  # below ln(40): it learned
 
 
+@pytest.mark.slow
 def test_two_workers_fine_tune_and_the_chief_evaluates(tmp_path):
   """run_classifier through the shared driver: both workers write the
   feature cache and train; the chief alone evaluates."""
@@ -434,6 +436,7 @@ def test_two_workers_fine_tune_and_the_chief_evaluates(tmp_path):
   assert (out / "model.ckpt-best.index").exists()
 
 
+@pytest.mark.slow
 def test_a_worker_without_its_peer_fails_in_bounded_time(data, tmp_path):
   directory, path = data
   outputs, seconds, addresses = _run_workers(
@@ -452,6 +455,7 @@ def _read(path):
     return f.read()
 
 
+@pytest.mark.slow
 def test_a_worker_whose_peer_dies_stops_in_bounded_time(data, tmp_path):
   """TensorFlow alone would re-create the survivor's session for ever."""
   directory, path = data
@@ -528,6 +532,7 @@ def _watch(pid, timeout_secs, *peers):
       ["%s=%s" % peer for peer in peers], stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_peer_watch_ends_a_process_whose_peer_never_comes():
   (free,) = _free_ports(1)
   stand_in = _stand_in()
@@ -546,6 +551,7 @@ def test_peer_watch_ends_a_process_whose_peer_never_comes():
     stand_in.wait()
 
 
+@pytest.mark.slow
 def test_peer_watch_ends_a_process_whose_peer_is_lost():
   listener = socket.socket()
   listener.bind(("127.0.0.1", 0))
@@ -573,6 +579,7 @@ def test_peer_watch_ends_a_process_whose_peer_is_lost():
       watch.kill()
 
 
+@pytest.mark.slow
 def test_peer_watch_leaves_with_its_process():
   stand_in = _stand_in()
   (free,) = _free_ports(1)
@@ -583,6 +590,7 @@ def test_peer_watch_leaves_with_its_process():
   assert watch.returncode == 0 and not stderr
 
 
+@pytest.mark.slow
 def test_command_line_names_a_malformed_tf_config(tmp_path):
   env = dict(_env({}), TF_CONFIG='{"cluster": {"worker": ["h1:2222"]}, '
                                  '"task": {"type": "worker", "index": 3}}')
@@ -602,6 +610,7 @@ def test_command_line_names_a_malformed_tf_config(tmp_path):
   assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_workers_bad_input_is_named_before_it_waits_for_the_cluster(
     data, tmp_path):
   """The cluster (never complete here) is joined only after the command's

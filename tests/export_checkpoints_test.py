@@ -450,6 +450,7 @@ def _cli(cwd, *args):
       capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_command_line_with_relative_paths(tiny, tmp_path):
   cwd = tmp_path / "cwd"
   shutil.copytree(tiny.directory, str(cwd / "albert"))

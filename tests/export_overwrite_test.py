@@ -314,6 +314,7 @@ def test_each_exporter_names_its_format_refusing_other_directories(
   assert os.listdir(other) == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_command_line_keeps_the_model_card_and_says_so(tiny, tmp_path):
   export_dir = str(tmp_path / "hf")
   run_export("hf", tiny, None, export_dir)

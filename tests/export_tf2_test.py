@@ -144,6 +144,7 @@ def encoder_names(tiny):
       tiny.init_checkpoint) if name.startswith("bert/"))
 
 
+@pytest.mark.slow
 def test_outputs_equal_the_tf1_model(tiny, probed):
   meta, got = probed
   want = reference_outputs(tiny)
@@ -170,6 +171,7 @@ def test_outputs_equal_the_tf1_model(tiny, probed):
                              want["pooled_output"], **TOLERANCE)
 
 
+@pytest.mark.slow
 def test_dropout_only_when_training(probed):
   _, got = probed
   for name in ("pooled_output", "sequence_output"):
@@ -184,6 +186,7 @@ def test_dropout_only_when_training(probed):
                 got["mlm_train1/mlm_logits"]).max() > 1e-3
 
 
+@pytest.mark.slow
 def test_gradients_reach_every_encoder_variable(tiny, probed):
   meta, _ = probed
   names = encoder_names(tiny)
@@ -208,6 +211,7 @@ def test_gradients_reach_every_encoder_variable(tiny, probed):
   assert meta["mlm_gradients_none"] == []
 
 
+@pytest.mark.slow
 def test_tokenizer_attributes(tiny, probed, export, wordpiece_export):
   meta, _ = probed
   main = meta["attributes"][export[0]]
@@ -246,6 +250,7 @@ def test_summary(export, wordpiece_export):
   assert summary.num_variables == 25
 
 
+@pytest.mark.slow
 def test_command_line(cli_export, export):
   path, proc = cli_export
   assert proc.returncode == 0, proc.stderr[-3000:]

@@ -457,6 +457,7 @@ def _cli(*args):
       capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_command_line(tiny, tmp_path):
   export_path = str(tmp_path / "cli_hub")
   proc = _cli("--albert_directory=" + tiny.directory,

@@ -76,6 +76,7 @@ def run_cli(module, args, cwd):
                         timeout=300)
 
 
+@pytest.mark.slow
 def test_squad_cli_bad_json_is_one_line_naming_the_file(pretrained,
                                                         tmp_path):
   bad = tmp_path / "dev.json"
@@ -93,6 +94,7 @@ def test_squad_cli_bad_json_is_one_line_naming_the_file(pretrained,
   assert not os.path.exists(str(tmp_path / "out"))
 
 
+@pytest.mark.slow
 def test_squad_cli_schema_error_names_the_missing_key(pretrained, tmp_path):
   (tmp_path / "train.json").write_text(json.dumps(
       {"version": "v2.0", "data": [{"title": "x", "paragraphs": [
@@ -112,6 +114,7 @@ def test_squad_cli_schema_error_names_the_missing_key(pretrained, tmp_path):
   assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_race_cli_without_race_dir_is_one_line(pretrained, tmp_path):
   result = run_cli("albert.run_race", [
       "--albert_config_file=" + pretrained.config_file,
@@ -127,6 +130,7 @@ def test_race_cli_without_race_dir_is_one_line(pretrained, tmp_path):
   assert not os.path.exists(str(tmp_path / "out"))
 
 
+@pytest.mark.slow
 def test_squad_v2_release_command_line_runs_unchanged(pretrained, tmp_path):
   """The release README's v2 command (sizes shrunk), relative paths."""
   import run_squad_test  # pylint: disable=g-import-not-at-top
@@ -174,6 +178,7 @@ def test_squad_v2_release_command_line_runs_unchanged(pretrained, tmp_path):
   assert any(line.startswith("INFO:tensorflow:") for line in lines)
 
 
+@pytest.mark.slow
 def test_commands_start_without_tensorflow_startup_errors(tmp_path):
   """TensorFlow's spurious C++ "Unable to register cuDNN factory" lines."""
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")

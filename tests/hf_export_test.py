@@ -639,6 +639,7 @@ def test_configs_transformers_would_run_differently_are_refused():
 # --- Command lines. ---
 
 
+@pytest.mark.slow
 def test_command_lines_with_relative_paths(tiny, work_dir):
   cwd = str(work_dir / "cli")
   os.makedirs(cwd)
@@ -716,6 +717,7 @@ def test_missing_safetensors_is_one_line_saying_what_to_install(
     assert not os.path.exists(values["export_path"])
 
 
+@pytest.mark.slow
 def test_commands_start_without_safetensors(tiny, work_dir):
   """Neither module imports it at import time (a traceback before main)."""
   script = "\n".join([

@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(ROOT, "albert")
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -107,6 +109,7 @@ def test_function_lengths_count_code_only(tmp_path):
   assert lengths == {"f": 4, "inner": 2}
 
 
+@pytest.mark.slow
 def test_the_script_prints_the_ten_longest():
   result = subprocess.run(
       [sys.executable, os.path.join(ROOT, "scripts", "function_lengths.py"),

@@ -17,6 +17,9 @@ import run_classifier_test
 import run_pretraining_test
 import run_race_test
 
+# Every test here runs a command in a fresh Python process.
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

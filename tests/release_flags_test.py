@@ -267,6 +267,7 @@ def describe_in_fresh_process(module_name, names, cwd):
   return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module_name", COMMANDS, ids=_command_id)
 def test_command_line_has_every_released_flag_kind_and_default(module_name,
                                                                tmp_path):

@@ -562,6 +562,7 @@ def test_v2_refuses_a_threshold_file_holding_a_non_finite_number(
   assert not os.path.exists(out)
 
 
+@pytest.mark.slow
 def test_v2_cli_nan_threshold_is_one_line(pretrained, squad_files, tmp_path):
   result = run_cli("albert.run_squad_v2", [
       "--albert_config_file=" + pretrained.config_file,
@@ -681,6 +682,7 @@ def test_v2_question_without_answers_in_a_dev_file_is_refused(
   assert not os.path.exists(out)
 
 
+@pytest.mark.slow
 def test_v1_cli_question_without_answers_is_one_line(pretrained, squad_files,
                                                      tmp_path):
   data = load_json(squad_files["v1.1"]["dev"])

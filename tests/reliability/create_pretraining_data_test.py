@@ -162,6 +162,7 @@ def _finish(process, marker_pids):
 # Dead workers and interrupts -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_killed_worker_ends_the_run_with_one_line(tmp_path, corpus_file,
                                                   spm_model_file):
   """kill -9 of a worker (the OOM killer) ends the run at once, cleanly."""
@@ -182,6 +183,7 @@ def test_killed_worker_ends_the_run_with_one_line(tmp_path, corpus_file,
   assert all(_gone(pid) for pid in pids)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum,returncode,message", [
     (signal.SIGINT, 130, "interrupted; no output was written"),
     (signal.SIGTERM, 143, "terminated by SIGTERM; no output was written"),
@@ -369,6 +371,7 @@ def test_numeric_flags_are_checked_by_the_shared_rules(
   assert os.listdir(str(tmp_path)) == []
 
 
+@pytest.mark.slow
 def test_bad_flags_are_one_line_on_the_command_line(tmp_path, corpus_file,
                                                     spm_model_file):
   output = str(tmp_path / "out.tfrecord")
@@ -433,6 +436,7 @@ def test_full_disk_names_the_output_file_and_leaves_nothing(
   assert (tmp_path / "out-1.tfrecord").read_bytes() == b"from an earlier run"
 
 
+@pytest.mark.slow
 def test_full_disk_is_one_line_on_the_command_line(tmp_path, corpus_file,
                                                    spm_model_file):
   output = str(tmp_path / "out.tfrecord")
@@ -488,6 +492,7 @@ def test_unreadable_input_names_the_file(tmp_path, corpus_file,
   assert os.listdir(str(tmp_path)) == []
 
 
+@pytest.mark.slow
 def test_tensorflow_errors_are_one_line_on_the_command_line(
     tmp_path, corpus_file, spm_model_file):
   """Whatever TensorFlow raises about files ends as one line, exit 1."""

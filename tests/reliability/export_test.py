@@ -165,6 +165,7 @@ def test_export_path_holding_an_input_file_is_refused(pristine, tmp_path):
           if not k.startswith("hub" + os.sep)} == before
 
 
+@pytest.mark.slow
 def test_cli_export_onto_albert_directory_is_one_line(pristine, tmp_path):
   directory = albert_copy(pristine, str(tmp_path / "albert"))
   before = digest_tree(directory)
@@ -330,6 +331,7 @@ def export_and_kill(tmp_path, directory, export_path, kill_at):
   return pid, str(system_tmp)
 
 
+@pytest.mark.slow
 def test_killed_export_leaves_nothing_globbable_and_rerun_cleans_up(
     pristine, tmp_path):
   parent = tmp_path / "out"
@@ -356,6 +358,7 @@ def test_killed_export_leaves_nothing_globbable_and_rerun_cleans_up(
        ".other.tmp-1-0123abcd"])
 
 
+@pytest.mark.slow
 def test_killed_replacement_puts_the_previous_module_back(pristine,
                                                           tmp_path):
   parent = tmp_path / "out"
@@ -377,6 +380,7 @@ def test_killed_replacement_puts_the_previous_module_back(pristine,
   assert os.listdir(str(parent)) == ["hub"]
 
 
+@pytest.mark.slow
 def test_killed_after_the_swap_loses_no_file_a_user_added(pristine,
                                                           tmp_path):
   parent = tmp_path / "out"
@@ -506,6 +510,7 @@ def test_remote_hub_handles_go_to_hub_unchanged(monkeypatch):
   assert seen == [h for h in handles for _ in range(2)]
 
 
+@pytest.mark.slow
 def test_fine_tuning_cli_names_the_hub_handle(tmp_path):
   saved_model = write_tf1_saved_model(str(tmp_path / "saved_model"))
   (tmp_path / "dev.json").write_text('{"version": "v1.1", "data": []}')
@@ -632,6 +637,7 @@ def test_unreadable_inputs_are_one_line_before_writing(pristine, tmp_path):
                                                  "model.ckpt-best")
 
 
+@pytest.mark.slow
 def test_cli_errors_are_one_line(pristine, tmp_path):
   truncated = albert_copy(pristine, str(tmp_path / "truncated"))
   (data,) = glob.glob(os.path.join(truncated, "model.ckpt-best.data-*"))

@@ -107,6 +107,7 @@ def test_output_dir_dot_keeps_the_working_directorys_files(tmp_path,
   assert read(os.path.join("src", "main.py")) == "print(1)\n"
 
 
+@pytest.mark.slow
 def test_refuses_a_directory_whose_quickstart_names_it_did_not_write(
     tmp_path, monkeypatch):
   """--output_dir=. with the user's own corpus.txt and model/: untouched."""
@@ -158,6 +159,7 @@ def test_an_older_quickstarts_directory_is_taken_over(tmp_path):
   assert os.listdir(out) == [quickstart.MANIFEST_NAME]
 
 
+@pytest.mark.slow
 def test_a_second_quickstart_on_the_same_directory_stops(tmp_path):
   out = str(tmp_path / "qs")
   holder = subprocess.Popen(
@@ -250,6 +252,7 @@ def run_until_sentencepiece_done(out, marker):
   return proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum,code,word", [
     (signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_ctrl_c_prints_one_line_and_cleans_its_staging_files(
@@ -268,6 +271,7 @@ def test_ctrl_c_prints_one_line_and_cleans_its_staging_files(
   assert not [n for n in names if quickstart._TEMP_NAME.match(n)], names
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_nothing_a_rerun_trusts(tmp_path):
   out = str(tmp_path / "qs")
   proc = run_until_sentencepiece_done(out, str(tmp_path / "marker"))
@@ -289,6 +293,7 @@ def test_kill_9_leaves_nothing_a_rerun_trusts(tmp_path):
 # --- 2. each progress line once, output to a file --------------------------
 
 
+@pytest.mark.slow
 def test_piped_quickstart_prints_each_line_once_and_fresh_keeps_user_files(
     tmp_path):
   out = str(tmp_path / "qs")
@@ -337,6 +342,7 @@ def test_piped_quickstart_prints_each_line_once_and_fresh_keeps_user_files(
 # --- 3. TensorFlow's start-up chatter --------------------------------------
 
 
+@pytest.mark.slow
 def test_tensorflow_startup_noise_is_dropped_and_the_rest_kept():
   code = (
       "import os, sys\n"
@@ -377,6 +383,7 @@ def source_env(venv, **extra):
       env=env, timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_env_install_check_prints_no_tensorflow_startup_lines(tmp_path):
   venv = fake_venv(tmp_path)
   result = source_env(venv)
@@ -391,6 +398,7 @@ def test_env_install_check_prints_no_tensorflow_startup_lines(tmp_path):
   assert sorted(os.listdir(venv)) == [".albert-requirements", "bin"]
 
 
+@pytest.mark.slow
 def test_env_install_check_shows_why_an_import_failed(tmp_path):
   venv = fake_venv(tmp_path)
   shadow = tmp_path / "shadow"
