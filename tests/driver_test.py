@@ -14,7 +14,7 @@ from albert import run_race
 from albert import run_squad_v1
 from albert import run_squad_v2
 
-import runtime_test
+import estimator_fixtures
 
 tf.disable_v2_behavior()
 
@@ -40,7 +40,7 @@ def _recording_task(records, events, built):
   Once built, setting any attribute on it fails: whatever the driver
   decides after construction must reach the task as arguments.
   """
-  spec = runtime_test.SPEC
+  spec = estimator_fixtures.SPEC
 
   class RecordingTask(driver.Task):
     """Trains 4 steps, evaluates the latest checkpoint, predicts."""
@@ -98,7 +98,7 @@ def _recording_task(records, events, built):
       events.append("model_fn")
       assert (init_checkpoint, num_train_steps, num_warmup_steps) == (
           None, 4, 0)
-      return runtime_test.linear_model_fn
+      return estimator_fixtures.linear_model_fn
 
     def train_input_fn(self):
       events.append("train_input_fn")
@@ -138,7 +138,7 @@ def _recording_task(records, events, built):
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
   path = str(tmp_path_factory.mktemp("records") / "data.tf_record")
-  runtime_test.write_regression_records(path, 64, seed=0)
+  estimator_fixtures.write_regression_records(path, 64, seed=0)
   return path
 
 
