@@ -43,6 +43,7 @@ def test_flop_counts_by_hand():
       3 * (projection + 2 * block + heads))
 
 
+@pytest.mark.slow
 def test_run_times_both_modes_with_every_option(config_file):
   results = benchmark.run(benchmark.default_options(
       albert_config_file=config_file, max_seq_length=16, batch_size=2,

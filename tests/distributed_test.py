@@ -118,6 +118,7 @@ def _train(num_devices, optimizer, accumulation_steps, updates,
   return initial_values, start_grads, final, copies, final_step
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer,accumulation_steps",
                          [("adamw", 1), ("lamb", 2)])
 def test_mirrored_over_two_devices_updates_as_one_device(optimizer,
@@ -151,6 +152,7 @@ def test_mirrored_over_two_devices_updates_as_one_device(optimizer,
                                err_msg=name)
 
 
+@pytest.mark.slow
 def test_mirrored_pretraining_splits_the_global_batch(data, tmp_path):
   """run_pretraining --strategy=mirrored --num_devices=2: each replica reads
   half of --train_batch_size; the checkpoint keeps the released names."""

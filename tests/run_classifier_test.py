@@ -609,6 +609,7 @@ def test_padded_embedding_table_is_accepted(pretrained, glue, tmp_path,
       size, size + 8) in warnings[0]
 
 
+@pytest.mark.slow
 def test_bf16_accumulated_mirrored_fine_tuning_learns(pretrained, glue,
                                                      tmp_path):
   """--precision, --gradient_accumulation_steps and --strategy go through
