@@ -1,6 +1,7 @@
 # coding=utf-8
 """Tests for albert/checkpoints.py: evaluating every checkpoint, keeping the
-best, and naming a corrupt checkpoint file."""
+best (never trusting an interrupted update of it), and naming a corrupt
+checkpoint file."""
 
 import os
 
@@ -10,11 +11,13 @@ import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
 from albert import command_line
+from albert import file_io
 from albert import input_pipeline
 
+from estimator_fixtures import SPEC
 from estimator_fixtures import make_estimator
 from estimator_fixtures import records  # pylint: disable=unused-import
-from estimator_fixtures import SPEC
+
 
 tf.disable_v2_behavior()
 
@@ -105,3 +108,68 @@ def test_error_line_names_a_corrupt_checkpoint_file(tmp_path):
       "checkpoint %s is corrupt: its data file %s fails its checksum (a "
       "4000-byte tensor differs from what was saved); copy or download the "
       "checkpoint again (TensorFlow DataLossError)" % (prefix, data_file))
+
+
+def write_checkpoint(path, value, step):
+  with tf.Graph().as_default():
+    tf.get_variable("w", initializer=np.full([3], value, np.float32))
+    tf.train.get_or_create_global_step().assign(step)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(tf.train.get_global_step().assign(step))
+      tf.train.Saver().save(sess, path, write_meta_graph=False,
+                            write_state=False)
+
+
+def write_record(out, step):
+  file_io.write_results(os.path.join(out, "best_checkpoint.txt"), {
+      "checkpoint": os.path.join(out, "model.ckpt-%d" % step),
+      "global_step": step, "f1": 1.0})
+
+
+def test_an_interrupted_best_update_is_repaired_not_trusted(tmp_path):
+  out = str(tmp_path)
+  best = os.path.join(out, checkpoints.BEST_CHECKPOINT_NAME)
+  write_checkpoint(os.path.join(out, "model.ckpt-1"), 1.0, 1)
+  write_checkpoint(os.path.join(out, "model.ckpt-2"), 2.0, 2)
+  write_checkpoint(best, 1.0, 1)
+  # The record says step 2, the copy still holds step 1 (the release's
+  # order, killed between the two).
+  write_record(out, 2)
+  assert checkpoints.best_or_latest_checkpoint(out) == best
+  np.testing.assert_allclose(tf.train.load_variable(best, "w"), [2.0] * 3)
+  # A copy killed half-way: no .index; repaired the same way.
+  os.remove(best + ".index")
+  assert checkpoints.best_or_latest_checkpoint(out) == best
+  assert checkpoints.checkpoint_global_step(best) == 2
+  # Nothing to repair from: an error, not a prediction from old weights.
+  write_checkpoint(best, 1.0, 1)
+  for name in os.listdir(out):
+    if name.startswith("model.ckpt-2."):
+      os.remove(os.path.join(out, name))
+  with pytest.raises(ValueError, match=r"does not match .*best_checkpoint"
+                                       r".txt \(step 2\) and .*model.ckpt-2 "
+                                       r"is gone"):
+    checkpoints.best_or_latest_checkpoint(out)
+
+
+def test_best_copy_never_leaves_an_index_over_other_data(tmp_path,
+                                                         monkeypatch):
+  out = str(tmp_path)
+  best = os.path.join(out, checkpoints.BEST_CHECKPOINT_NAME)
+  write_checkpoint(best, 1.0, 1)
+  write_checkpoint(os.path.join(out, "model.ckpt-2"), 2.0, 2)
+  renames = []
+  original = tf.gfile.Rename
+
+  def dying_rename(source, target, overwrite=False):
+    if target.endswith(".index"):
+      raise KeyboardInterrupt  # Killed just before the last rename.
+    renames.append(target)
+    return original(source, target, overwrite)
+
+  monkeypatch.setattr(tf.gfile, "Rename", dying_rename)
+  with pytest.raises(KeyboardInterrupt):
+    checkpoints.copy_checkpoint(os.path.join(out, "model.ckpt-2"), best)
+  monkeypatch.undo()
+  assert renames and not os.path.exists(best + ".index")

@@ -16,6 +16,9 @@ from albert import classifier_utils as cu
 from albert import modeling
 from albert import tokenization
 
+from error_checks import one_line
+
+
 tf.disable_v2_behavior()
 
 
@@ -643,3 +646,205 @@ def test_main_metric():
   assert cu.main_metric("sts-b") == "pearson"
   assert cu.main_metric("mrpc") == "eval_accuracy"
   assert cu.main_metric("mnli") == "eval_accuracy"
+
+
+# Bad GLUE TSV files get one clear line (moved from tests/reliability/) -----
+
+
+MNLI_COLUMNS = ["index", "promptID", "pairID", "genre",
+                "sentence1_binary_parse", "sentence2_binary_parse",
+                "sentence1_parse", "sentence2_parse", "sentence1",
+                "sentence2"]
+
+
+def _mnli(index, labels):
+  return [str(index), "1", "1n", "fiction", "(", "(", "(", "(",
+          "First %d ." % index, "Second %d ." % index] + labels
+
+
+def _stsb(index, score):
+  return ([str(index), "main-captions", "MSRvid", "2012test", "0001", "none",
+           "none", "A man %d ." % index, "A woman %d ." % index] +
+          ([score] if score is not None else []))
+
+
+# (task, folder, file, split): official header and two data rows.
+OFFICIAL = [
+    ("cola", "CoLA", "test.tsv", "test", ["index", "sentence"],
+     [["0", "Bill whistled ."], ["1", "The car honked ."]]),
+    ("sst-2", "SST-2", "train.tsv", "train", ["sentence", "label"],
+     [["a good film ", "1"], ["a bad film ", "0"]]),
+    ("sst-2", "SST-2", "dev.tsv", "dev", ["sentence", "label"],
+     [["a good film ", "1"], ["a bad film ", "0"]]),
+    ("sst-2", "SST-2", "test.tsv", "test", ["index", "sentence"],
+     [["0", "a good film"], ["1", "a bad film"]]),
+    ("mrpc", "MRPC", "train.tsv", "train",
+     ["Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"],
+     [["1", "1", "2", "He said .", "He says ."],
+      ["0", "3", "4", "She ran .", "It rained ."]]),
+    ("mrpc", "MRPC", "test.tsv", "test",
+     ["index", "#1 ID", "#2 ID", "#1 String", "#2 String"],
+     [["0", "1", "2", "He said .", "He says ."],
+      ["1", "3", "4", "She ran .", "It rained ."]]),
+    ("sts-b", "STS-B", "dev.tsv", "dev",
+     ["index", "genre", "filename", "year", "old_index", "source1",
+      "source2", "sentence1", "sentence2", "score"],
+     [_stsb(0, "5.000"), _stsb(1, "0.800")]),
+    ("sts-b", "STS-B", "test.tsv", "test",
+     ["index", "genre", "filename", "year", "old_index", "source1",
+      "source2", "sentence1", "sentence2"],
+     [_stsb(0, None), _stsb(1, None)]),
+    ("qqp", "QQP", "train.tsv", "train",
+     ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"],
+     [["0", "1", "2", "Why?", "Why not?", "0"],
+      ["1", "3", "4", "How?", "How so?", "1"]]),
+    ("qqp", "QQP", "test.tsv", "test", ["id", "question1", "question2"],
+     [["0", "Why?", "Why not?"], ["1", "How?", "How so?"]]),
+    ("mnli", "MNLI", "dev_matched.tsv", "dev",
+     MNLI_COLUMNS + ["label1", "label2", "label3", "label4", "label5",
+                     "gold_label"],
+     [_mnli(0, ["neutral"] * 6), _mnli(1, ["entailment"] * 6)]),
+    ("mnli", "MNLI", "test_matched.tsv", "test", MNLI_COLUMNS,
+     [_mnli(0, []), _mnli(1, [])]),
+    ("qnli", "QNLI", "train.tsv", "train",
+     ["index", "question", "sentence", "label"],
+     [["0", "What?", "This .", "entailment"],
+      ["1", "Who?", "Nobody .", "not_entailment"]]),
+    ("rte", "RTE", "dev.tsv", "dev",
+     ["index", "sentence1", "sentence2", "label"],
+     [["0", "A dog ran .", "A dog moved .", "entailment"],
+      ["1", "A dog ran .", "A cat sat .", "not_entailment"]]),
+    ("wnli", "WNLI", "train.tsv", "train",
+     ["index", "sentence1", "sentence2", "label"],
+     [["0", "A dog ran .", "It moved .", "1"],
+      ["1", "A dog ran .", "It sat .", "0"]]),
+    ("ax", "diagnostic", "diagnostic.tsv", "test",
+     ["index", "sentence1", "sentence2"],
+     [["0", "The cat sat .", "A cat sat ."], ["1", "It is .", "It isn't ."]]),
+]
+
+
+def write_tsv(path, rows, encoding="utf-8"):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "wb") as f:
+    for row in rows:
+      f.write(("\t".join(row) + "\n").encode(encoding))
+
+
+def read_split(task, split, data_dir):
+  processor = cu.get_processor(task, use_spm=False, do_lower_case=False)
+  return {"train": processor.get_train_examples,
+          "dev": processor.get_dev_examples,
+          "test": processor.get_test_examples}[split](data_dir)
+
+
+@pytest.mark.parametrize("task,folder,name,split,header,rows", OFFICIAL)
+def test_official_layouts_still_read_every_row(tmp_path, task, folder, name,
+                                               split, header, rows):
+  write_tsv(str(tmp_path / folder / name), [header] + rows)
+  examples = read_split(task, split, str(tmp_path))
+  assert len(examples) == 2
+  processor = cu.get_processor(task)
+  layout = processor._layout(split)  # pylint: disable=protected-access
+  text_a = layout.text_a
+  assert [e.text_a for e in examples] == [row[text_a] for row in rows]
+
+
+@pytest.mark.parametrize("task,folder,name,split,header,rows", OFFICIAL)
+def test_a_missing_header_line_is_an_error_not_a_lost_row(
+    tmp_path, task, folder, name, split, header, rows):
+  """Without its header, the file's first data row was silently dropped."""
+  path = str(tmp_path / folder / name)
+  write_tsv(path, rows)
+  with pytest.raises(cu.DataFormatError) as raised:
+    read_split(task, split, str(tmp_path))
+  message = one_line(raised.value)
+  assert message.startswith("%s:1: expected the official %s %s header, "
+                            "with " % (path, folder, split))
+  assert "found %d column(s) %r" % (len(rows[0]), "\t".join(rows[0])) in (
+      message)
+  assert "is the header line missing" in message
+
+
+def test_header_message_says_which_columns_were_expected(tmp_path):
+  path = str(tmp_path / "SST-2" / "train.tsv")
+  write_tsv(path, [["a fine film", "1"], ["a poor film", "0"]])
+  with pytest.raises(cu.DataFormatError) as raised:
+    read_split("sst-2", "train", str(tmp_path))
+  assert one_line(raised.value) == (
+      "%s:1: expected the official SST-2 train header, with 'sentence' in "
+      "column 1, 'label' in column 2; found 2 column(s) 'a fine film\\t1' "
+      "(is the header line missing, or is this another task's file?)" % path)
+
+
+def test_another_tasks_file_fails_on_its_header(tmp_path):
+  """An RTE file in QNLI/ has the same column count but other names."""
+  path = str(tmp_path / "QNLI" / "dev.tsv")
+  write_tsv(path, [["index", "sentence1", "sentence2", "label"],
+                   ["0", "A .", "B .", "entailment"]])
+  with pytest.raises(cu.DataFormatError,
+                     match=r"dev\.tsv:1: expected the official QNLI dev "
+                           r"header, with 'index' in column 1, 'question' "
+                           r"in column 2"):
+    read_split("qnli", "dev", str(tmp_path))
+
+
+def test_header_comparison_ignores_bom_and_case(tmp_path):
+  """MRPC's files come from a Microsoft download that starts with a BOM."""
+  write_tsv(str(tmp_path / "MRPC" / "train.tsv"), [
+      ["\ufeffQuality", "#1 ID", "#2 ID", "#1 string", "#2 String"],
+      ["1", "1", "2", "He said .", "He says ."]])
+  examples = read_split("mrpc", "train", str(tmp_path))
+  assert [(e.text_a, e.label) for e in examples] == [("He said .", "1")]
+
+
+def test_mnli_header_checks_the_columns_it_reads(tmp_path):
+  path = str(tmp_path / "MNLI" / "train.tsv")
+  write_tsv(path, [MNLI_COLUMNS + ["label1", "label"],
+                   _mnli(0, ["neutral", "neutral"])])
+  with pytest.raises(cu.DataFormatError,
+                     match=r"train\.tsv:1: .*'gold_label' in the last "
+                           r"column; found 12 column\(s\)"):
+    read_split("mnli", "train", str(tmp_path))
+
+
+@pytest.mark.parametrize("rows,expected", [
+    ([], ":1: expected the official SST-2 dev header, with 'sentence' in "
+         "column 1, 'label' in column 2; found an empty file"),
+    ([["sentence", "label"]], " has no data rows; expected the official "
+                              "SST-2 file"),
+])
+def test_empty_glue_files_are_errors(tmp_path, rows, expected):
+  path = str(tmp_path / "SST-2" / "dev.tsv")
+  write_tsv(path, rows)
+  with pytest.raises(cu.DataFormatError) as raised:
+    read_split("sst-2", "dev", str(tmp_path))
+  assert one_line(raised.value).startswith(path + expected)
+
+
+def test_headerless_cola_with_no_rows_is_an_error(tmp_path):
+  path = str(tmp_path / "CoLA" / "train.tsv")
+  write_tsv(path, [])
+  with pytest.raises(cu.DataFormatError, match="has no data rows"):
+    read_split("cola", "train", str(tmp_path))
+
+
+def test_non_utf8_bytes_name_file_and_line(tmp_path):
+  path = str(tmp_path / "SST-2" / "train.tsv")
+  os.makedirs(os.path.dirname(path))
+  with open(path, "wb") as f:
+    f.write(b"sentence\tlabel\na good film\t1\nun caf\xe9 noir\t0\n")
+  with pytest.raises(cu.DataFormatError) as raised:
+    read_split("sst-2", "train", str(tmp_path))
+  assert one_line(raised.value) == (
+      "%s:3: not UTF-8 text (byte 0xe9 at column 7); GLUE files are UTF-8, "
+      "re-save this one as UTF-8" % path)
+
+
+def test_line_numbers_count_newlines_only(tmp_path):
+  """A form feed or U+2028 inside a sentence does not split its row."""
+  path = str(tmp_path / "SST-2" / "train.tsv")
+  write_tsv(path, [["sentence", "label"], ["one\x0ctwo\u2028three", "1"],
+                   ["bad", "x"]])
+  with pytest.raises(cu.DataFormatError, match=r"train\.tsv:3: label 'x'"):
+    read_split("sst-2", "train", str(tmp_path))

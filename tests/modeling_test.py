@@ -1,5 +1,7 @@
 # coding=utf-8
-"""Tests for albert.modeling: shapes, checkpoint names, sharing, masking."""
+"""Tests for albert.modeling: shapes, checkpoint names, sharing, masking, and
+bad albert_config.json files (a key missing or misspelt, a value of the wrong
+type), which get one clear line naming the file and the key."""
 
 import json
 import os
@@ -9,6 +11,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from albert import modeling
+
+from error_checks import one_line
+from error_checks import tf_warnings  # pylint: disable=unused-import
+import hub_fixtures
+
 
 tf.disable_v2_behavior()
 
@@ -432,3 +439,236 @@ def test_dynamic_sequence_longer_than_max_position_embeddings_fails():
       with pytest.raises(tf.errors.InvalidArgumentError,
                          match="max_position_embeddings"):
         sess.run(model.get_pooled_output(), {ids: np.zeros([1, 65])})
+
+
+# Bad albert_config.json files get one clear line (from tests/reliability/) -
+
+
+# albert_base v2's albert_config.json as released.
+RELEASED_V2 = {
+    "attention_probs_dropout_prob": 0, "hidden_act": "gelu",
+    "hidden_dropout_prob": 0, "embedding_size": 128, "hidden_size": 768,
+    "initializer_range": 0.02, "intermediate_size": 3072,
+    "max_position_embeddings": 512, "num_attention_heads": 12,
+    "num_hidden_layers": 12, "num_hidden_groups": 1, "net_structure_type": 0,
+    "layers_to_keep": [], "gap_size": 0, "num_memory_blocks": 0,
+    "inner_group_num": 1, "down_scale_factor": 1, "type_vocab_size": 2,
+    "vocab_size": 30000}
+
+
+# A v1-style config: only the architecture and the BERT-era keys.
+MINIMAL = {
+    "vocab_size": 30000, "embedding_size": 128, "hidden_size": 768,
+    "num_hidden_layers": 12, "num_attention_heads": 12,
+    "intermediate_size": 3072, "max_position_embeddings": 512,
+    "type_vocab_size": 2, "hidden_act": "gelu"}
+
+
+def write_config(tmp_path, config, name="albert_config.json"):
+  path = tmp_path / name
+  path.write_text(json.dumps(config) if not isinstance(config, str)
+                  else config)
+  return str(path)
+
+
+@pytest.mark.parametrize("key", modeling.REQUIRED_KEYS)
+def test_config_without_a_required_key_fails_naming_file_and_key(tmp_path,
+                                                                 key):
+  """Without hidden_size the 4096-wide xxlarge default was used silently."""
+  config = dict(RELEASED_V2)
+  del config[key]
+  path = write_config(tmp_path, config)
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  message = one_line(raised.value)
+  assert message.startswith("albert_config_file %s is missing required "
+                            "key(s) %s;" % (path, key))
+
+
+def test_config_missing_keys_are_all_named(tmp_path):
+  path = write_config(tmp_path, {"vocab_size": 30000, "hidden_size": 768})
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  assert ("missing required key(s) embedding_size, num_hidden_layers, "
+          "num_attention_heads, intermediate_size, max_position_embeddings, "
+          "type_vocab_size;") in one_line(raised.value)
+
+
+def test_config_typo_of_a_required_key_is_pointed_out(tmp_path, tf_warnings):
+  config = dict(RELEASED_V2)
+  config["hiddne_size"] = config.pop("hidden_size")
+  path = write_config(tmp_path, config)
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  assert ("missing required key(s) hidden_size (a typo? it has "
+          "'hiddne_size' for 'hidden_size')") in one_line(raised.value)
+
+
+def test_config_unknown_keys_are_warned_by_name_with_a_suggestion(
+    tmp_path, tf_warnings):
+  """A misspelt optional key left its default in place without a word."""
+  config = dict(RELEASED_V2, hiden_dropout_prob=0.1, my_note="kept")
+  path = write_config(tmp_path, config)
+  loaded = modeling.AlbertConfig.from_json_file(path)
+  assert loaded.hidden_dropout_prob == 0  # The typo set nothing...
+  assert sorted(tf_warnings) == sorted([  # ...but it was said, by name.
+      "albert_config_file %s: unknown key 'hiden_dropout_prob' (did you "
+      "mean 'hidden_dropout_prob'?); it is kept but the model does not use "
+      "it" % path,
+      "albert_config_file %s: unknown key 'my_note'; it is kept but the "
+      "model does not use it" % path])
+  # Unknown keys still survive a round trip.
+  assert loaded.to_dict() == config
+  assert modeling.AlbertConfig.from_dict(loaded.to_dict()).to_dict() == config
+
+
+def test_released_configs_load_without_warnings(tmp_path, tf_warnings):
+  for name, config in (("v2.json", RELEASED_V2), ("v1.json", MINIMAL)):
+    loaded = modeling.AlbertConfig.from_json_file(
+        write_config(tmp_path, config, name))
+    assert loaded.hidden_size == 768
+  assert tf_warnings == []
+
+
+def test_constructor_keeps_defaults_but_warns_on_unknown_keyword(
+    tf_warnings):
+  """Code that builds configs in Python keeps working."""
+  config = modeling.AlbertConfig(vocab_size=10)
+  config.validate()
+  assert config.hidden_size == 4096 and tf_warnings == []
+  config = modeling.AlbertConfig(vocab_size=10, hiddne_size=32)
+  assert config.hidden_size == 4096 and config.extra == {"hiddne_size": 32}
+  assert tf_warnings == [
+      "AlbertConfig: unknown key 'hiddne_size' (did you mean "
+      "'hidden_size'?); it is kept but the model does not use it"]
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("hidden_size", "768", "an integer, got the string \"768\""),
+    ("hidden_size", "abc", "an integer, got the string \"abc\""),
+    ("hidden_size", 768.5, "an integer, got 768.5"),
+    ("hidden_size", None, "an integer, got null"),
+    ("num_hidden_layers", True, "an integer, got the boolean true"),
+    ("num_hidden_groups", False, "an integer, got the boolean false"),
+    ("vocab_size", [30000], "an integer, got a list"),
+    ("hidden_dropout_prob", "0.1", "a number, got the string \"0.1\""),
+    ("initializer_range", True, "a number, got the boolean true"),
+    ("hidden_act", 1, "a string, got 1"),
+])
+def test_config_value_of_the_wrong_type_names_file_key_and_type(
+    tmp_path, key, value, expected):
+  path = write_config(tmp_path, dict(RELEASED_V2, **{key: value}))
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  assert one_line(raised.value) == (
+      "albert_config_file %s: key %r must be %s" % (path, key, expected))
+
+
+def test_config_nan_dropout_is_refused(tmp_path):
+  config = dict(RELEASED_V2)
+  del config["attention_probs_dropout_prob"]
+  path = write_config(tmp_path, json.dumps(config)[:-1] +
+                      ', "attention_probs_dropout_prob": NaN}')
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  assert "key 'attention_probs_dropout_prob' must be a number, got nan" in (
+      one_line(raised.value))
+
+
+def test_from_dict_is_as_strict_as_the_file():
+  config = dict(RELEASED_V2)
+  del config["num_attention_heads"]
+  with pytest.raises(modeling.AlbertConfigError,
+                     match="ALBERT config is missing required key"):
+    modeling.AlbertConfig.from_dict(config)
+  with pytest.raises(modeling.AlbertConfigError,
+                     match="ALBERT config must be a JSON object of config "
+                           "keys, got a list"):
+    modeling.AlbertConfig.from_dict([RELEASED_V2])
+  # Complete dicts, as tests and tools build them, are fine.
+  tiny = hub_fixtures.tiny_config_dict(50)
+  assert modeling.AlbertConfig.from_dict(tiny).to_dict()["vocab_size"] == 50
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", "is empty; expected a JSON object of config keys"),
+    ("  \n", "is empty; expected a JSON object of config keys"),
+    ("[1, 2]", "must be a JSON object of config keys, got a list"),
+    ('"albert"', "must be a JSON object of config keys, got the string"),
+    ("{vocab_size: 3", "is not valid JSON: Expecting property name"),
+    ('{"vocab_size": 30000, "vocab_size": 300}',
+     ": key 'vocab_size' is set twice"),
+])
+def test_config_file_that_is_no_config_object(tmp_path, text, expected):
+  path = write_config(tmp_path, text)
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  message = one_line(raised.value)
+  assert message.startswith("albert_config_file %s" % path)
+  assert expected in message
+
+
+def test_config_file_not_utf8_or_a_directory(tmp_path):
+  path = tmp_path / "albert_config.json"
+  path.write_bytes(b'{"vocab_size": 30000, "note": "caf\xe9"}')
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(str(path))
+  assert one_line(raised.value) == (
+      "albert_config_file %s is not a UTF-8 JSON file (byte 0xe9 at offset "
+      "34)" % path)
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(str(tmp_path))
+  assert one_line(raised.value) == (
+      "albert_config_file %s is a directory; expected the albert_config.json "
+      "file in it" % tmp_path)
+
+
+@pytest.mark.parametrize("overrides,expected", [
+    ({"num_attention_heads": 5},
+     "hidden_size (768) is not a multiple of num_attention_heads (5)"),
+    ({"num_attention_heads": 0},
+     "config key num_attention_heads must be a positive integer, got 0"),
+    ({"hidden_dropout_prob": 1.0},
+     "config key hidden_dropout_prob must be a probability in [0, 1), got "
+     "1.0"),
+    ({"hidden_act": "gleu"}, "Unknown hidden_act 'gleu'"),
+])
+def test_config_that_describes_no_model_names_the_file(tmp_path, overrides,
+                                                       expected):
+  path = write_config(tmp_path, dict(RELEASED_V2, **overrides))
+  with pytest.raises(modeling.AlbertConfigError) as raised:
+    modeling.AlbertConfig.from_json_file(path)
+  message = one_line(raised.value)
+  assert message.startswith("albert_config_file %s: " % path)
+  assert expected in message
+
+
+def test_validate_refuses_bools_for_sizes():
+  with pytest.raises(ValueError, match="num_hidden_layers must be a "
+                                       "positive integer, got True"):
+    modeling.AlbertConfig(vocab_size=10, num_hidden_layers=True).validate()
+
+
+def test_effective_config_is_complete_and_loggable(tmp_path):
+  """Keys the file leaves out show up with the values the model uses."""
+  config = modeling.AlbertConfig.from_json_file(
+      write_config(tmp_path, dict(MINIMAL, my_note="x")))
+  effective = json.loads(config.to_json_string())
+  assert effective["num_hidden_groups"] == 1
+  assert effective["inner_group_num"] == 1
+  assert effective["hidden_dropout_prob"] == 0
+  assert effective["initializer_range"] == 0.02
+  assert effective["my_note"] == "x"
+  line = config.describe()
+  assert "\n" not in line and json.loads(line) == effective
+
+
+def test_data_ids_past_vocab_size():
+  config = modeling.AlbertConfig(vocab_size=30)
+  config.check_num_token_ids(30, "input_file a.tfrecord", exact=False)
+  config.check_num_token_ids(12, "input_file a.tfrecord", exact=False)
+  with pytest.raises(modeling.VocabSizeMismatchError) as raised:
+    config.check_num_token_ids(60, "input_file a.tfrecord", exact=False)
+  assert one_line(raised.value) == (
+      "input_file a.tfrecord holds token id 59 but the config's vocab_size "
+      "is 30 (ids 0 to 29); was it made with another vocabulary?")

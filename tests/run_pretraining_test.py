@@ -1,17 +1,23 @@
 # coding=utf-8
-"""Tests for albert.pretraining / albert.run_pretraining (tiny models)."""
+"""Tests for albert.pretraining / albert.run_pretraining (tiny models), and
+their reliability: leftovers trained on, truncated files found only mid-run,
+bad numbers, resumed runs with another config."""
 
 import json
+import logging
 import os
+import shutil
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
+from albert import input_pipeline
 from albert import modeling
 from albert import pretraining
 from albert import run_pretraining
+
 
 tf.disable_v2_behavior()
 
@@ -308,3 +314,204 @@ def test_random_seed_makes_runs_reproducible(data, tmp_path):
     kernels[name] = tf.train.load_variable(out, "bert/pooler/dense/kernel")
   np.testing.assert_array_equal(kernels["a"], kernels["b"])
   assert np.abs(kernels["a"] - kernels["c"]).max() > 1e-3
+
+
+# Reliability -----------------------------------------------------------------
+#
+# Regression tests for what a hostile-user probe found: leftovers trained on,
+# truncated files found only mid-run, training that saved nothing, negative
+# learning rates, resumed runs with another config. They train on small_data
+# (64 records) and resume from `trained` (checkpoints at steps 0, 4 and 8).
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+  directory = str(tmp_path_factory.mktemp("pretrain_data"))
+  path = os.path.join(directory, "train.tfrecord")
+  write_synthetic_records(path, 64, seed=0)
+  return directory, path
+
+
+@pytest.fixture(scope="module")
+def trained(small_data, tmp_path_factory):
+  """A pretraining output_dir with checkpoints at steps 0, 4 and 8."""
+  directory, path = small_data
+  out = str(tmp_path_factory.mktemp("trained"))
+  run_pretraining.run(options_for(
+      directory, path, out, do_train=True, num_train_steps=8,
+      save_checkpoints_steps=4, iterations_per_loop=4))
+  return out
+
+
+def test_leftover_temporary_files_are_not_trained_on(small_data, tmp_path,
+                                                     caplog):
+  _, path = small_data
+  directory = tmp_path / "data"
+  directory.mkdir()
+  shutil.copy(path, str(directory / "a.tfrecord"))
+  # What killed writers leave behind: the old name and the hidden one.
+  with open(path, "rb") as f:
+    partial = f.read()[:100]
+  for leftover in ("b.tfrecord.tmp-4242", ".c.tfrecord.tmp-4243"):
+    (directory / leftover).write_bytes(partial)
+  caplog.set_level(logging.WARNING, logger="tensorflow")
+  files = pretraining.expand_input_files(str(directory / "*"))
+  assert files == [str(directory / "a.tfrecord")]
+  assert "skipping 2 temporary or hidden file(s)" in caplog.text
+  with pytest.raises(ValueError, match="matches no file"):
+    pretraining.expand_input_files(str(directory / "b*"))
+
+
+def test_a_truncated_input_file_is_named_before_training(small_data, tmp_path):
+  directory, path = small_data
+  with open(path, "rb") as f:
+    contents = f.read()
+  assert input_pipeline.check_tfrecord_framing(path) == 64
+  cut = str(tmp_path / "cut.tfrecord")
+  with open(cut, "wb") as f:
+    f.write(contents[:len(contents) - 37])
+  # The first record is fine, so a first-record check would pass.
+  assert next(tf.io.tf_record_iterator(cut))
+  with pytest.raises(ValueError, match=r"cut.tfrecord is truncated: record "
+                                       r"64 starting at byte \d+"):
+    pretraining.check_pretraining_file(cut, SEQ, PRED)
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError, match="cut.tfrecord is truncated"):
+    run_pretraining.run(options_for(directory, path + "," + cut, out,
+                                    do_train=True))
+  assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("learning_rate", -1.0, r"--learning_rate=-1.0 must be > 0"),
+    ("save_checkpoints_steps", 0, r"--save_checkpoints_steps=0 must be > 0"),
+    ("train_batch_size", 0, r"--train_batch_size=0 must be > 0"),
+    ("eval_batch_size", -8, r"--eval_batch_size=-8 must be > 0"),
+    ("num_train_steps", 0, r"--num_train_steps=0 must be > 0"),
+    ("num_warmup_steps", -1, r"--num_warmup_steps=-1 must be >= 0"),
+    ("max_seq_length", 0, r"--max_seq_length=0 must be > 0"),
+    ("learning_rate", float("nan"), r"--learning_rate=nan must be > 0"),
+])
+def test_bad_numbers_are_refused_before_anything_is_written(
+    small_data, tmp_path, flag, value, message):
+  directory, path = small_data
+  out = str(tmp_path / "out")
+  with pytest.raises(ValueError, match=message):
+    run_pretraining.run(options_for(directory, path, out, do_train=True,
+                                    do_eval=True, **{flag: value}))
+  assert not os.path.exists(out)
+
+
+def test_a_truncated_init_checkpoint_is_named(small_data, trained, tmp_path):
+  directory, path = small_data
+  source = os.path.join(trained, "model.ckpt-8")
+  broken = str(tmp_path / "model.ckpt-8")
+  for name in os.listdir(trained):
+    if name.startswith("model.ckpt-8."):
+      shutil.copy(os.path.join(trained, name), str(tmp_path / name))
+  data_file = broken + ".data-00000-of-00001"
+  with open(data_file, "rb") as f:
+    contents = f.read()
+  with open(data_file, "wb") as f:
+    f.write(contents[:len(contents) // 2])
+  checkpoints.check_checkpoint_files(source)  # The intact one passes.
+  with pytest.raises(checkpoints.CheckpointMismatchError,
+                     match=r"init_checkpoint .*model.ckpt-8 is truncated: its "
+                           r"data file\(s\) model.ckpt-8.data-00000-of-00001"):
+    run_pretraining.run(options_for(
+        directory, path, str(tmp_path / "out"), do_train=True,
+        init_checkpoint=broken))
+
+
+def test_resuming_with_another_config_names_the_mismatch(small_data, trained,
+                                                         tmp_path):
+  directory, path = small_data
+  other = str(tmp_path / "other")
+  os.makedirs(other)
+  opts = options_for(directory, path, trained, do_train=True,
+                     num_train_steps=12)
+  opts.albert_config_file = tiny_config_file(other, intermediate_size=48)
+  with pytest.raises(checkpoints.CheckpointMismatchError,
+                     match=r"(?s)output_dir's checkpoint .*model.ckpt-8 does "
+                           r"not fit the model.*intermediate/dense/kernel: "
+                           r"model \[32, 48\], checkpoint \[32, 64\]"):
+    run_pretraining.run(opts)
+  assert tf.train.latest_checkpoint(trained).endswith("model.ckpt-8")
+
+
+def test_resuming_does_not_claim_to_load_init_checkpoint(small_data, trained,
+                                                         tmp_path, caplog):
+  directory, path = small_data
+  out = str(tmp_path / "copy")
+  shutil.copytree(trained, out)
+  caplog.set_level(logging.INFO, logger="tensorflow")
+  run_pretraining.run(options_for(
+      directory, path, out, do_train=True, num_train_steps=10,
+      init_checkpoint=os.path.join(trained, "model.ckpt-4")))
+  assert "--init_checkpoint is not used" in caplog.text
+  assert "Initialised" not in caplog.text
+  assert checkpoints.checkpoint_global_step(
+      tf.train.latest_checkpoint(out)) == 10
+
+
+def test_keep_all_checkpoints_are_all_listed(small_data, tmp_path):
+  directory, path = small_data
+  out = str(tmp_path / "all")
+  run_pretraining.run(options_for(
+      directory, path, out, do_train=True, num_train_steps=6,
+      save_checkpoints_steps=2, iterations_per_loop=2,
+      keep_checkpoint_max=0))
+  steps = [checkpoints.checkpoint_step(p)
+           for p in checkpoints.list_checkpoints(out)]
+  assert steps == [0, 2, 4, 6]
+
+
+def test_training_removes_only_what_killed_runs_left(small_data, trained,
+                                                     tmp_path):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  directory, path = small_data
+  out = str(tmp_path / "out")
+  shutil.copytree(trained, out)
+  dead = subprocess.Popen([sys.executable, "-c", "pass"])
+  dead.wait()
+  alive = subprocess.Popen([sys.executable, "-c",
+                            "import sys; sys.stdin.read()"],
+                           stdin=subprocess.PIPE)
+  try:
+    leftovers = ["graph.pbtxt.tmp" + "0123456789abcdef" * 2,
+                 "model.ckpt-8.meta.tmp" + "fedcba9876543210" * 2,
+                 ".eval_results.txt.tmp-%d" % dead.pid]
+    kept = ["notes.txt", "graph.pbtxt.tmp-mine", ".x.tmp-%d" % alive.pid]
+    for name in leftovers + kept:
+      with open(os.path.join(out, name), "w") as f:
+        f.write("x")
+    os.makedirs(os.path.join(out, "model.ckpt-9_temp"))
+    with open(os.path.join(out, "model.ckpt-9_temp",
+                           "part-00000-of-00001.index"), "w") as f:
+      f.write("x")
+    os.makedirs(os.path.join(out, "my_temp"))
+    with open(os.path.join(out, "my_temp", "mine.txt"), "w") as f:
+      f.write("x")
+    run_pretraining.run(options_for(directory, path, out, do_train=True,
+                                    num_train_steps=9))
+    names = set(os.listdir(out))
+    assert not names & set(leftovers + ["model.ckpt-9_temp"])
+    assert set(kept) <= names and "my_temp" in names
+  finally:
+    alive.kill()
+    alive.wait()
+
+
+def test_data_ids_past_the_configs_vocabulary_are_named(small_data, tmp_path):
+  directory, path = small_data
+  small = str(tmp_path / "small")
+  os.makedirs(small)
+  opts = options_for(directory, path, str(tmp_path / "out"),
+                     do_train=True)
+  # Every record holds an id of at least 6 (see write_synthetic_records).
+  opts.albert_config_file = tiny_config_file(small, vocab_size=6)
+  with pytest.raises(ValueError, match=r"input_file .*train.tfrecord holds "
+                                       r"token id \d+ but the config's "
+                                       r"vocab_size is 6"):
+    run_pretraining.run(opts)
+  assert not os.path.exists(str(tmp_path / "out"))

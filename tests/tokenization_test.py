@@ -28,7 +28,13 @@ import pytest
 import sentencepiece as spm
 import tensorflow.compat.v1 as tf
 
+from albert import modeling
 from albert import tokenization
+
+from error_checks import one_line
+from error_checks import tf_warnings  # pylint: disable=unused-import
+import hub_fixtures
+
 
 UNDERLINE = tokenization.SPIECE_UNDERLINE
 
@@ -467,3 +473,154 @@ def test_validate_case_matches_checkpoint():
   with pytest.raises(ValueError, match="is a cased model"):
     tokenization.validate_case_matches_checkpoint(
         True, "/x/cased_L-12_H-768_A-12/bert_model.ckpt")
+
+
+# Bad vocabularies get one clear line (moved from tests/reliability/) -------
+
+
+@pytest.fixture(scope="module")
+def spm_files(tmp_path_factory):
+  """(model path, .vocab path, number of pieces) of a tiny spm model."""
+  directory = str(tmp_path_factory.mktemp("spm"))
+  model, pieces = hub_fixtures.train_spm_model(directory, vocab_size=60)
+  return model, model[:-len(".model")] + ".vocab", pieces
+
+
+def _copy(source, target):
+  with open(source, "rb") as f, open(target, "wb") as g:
+    g.write(f.read())
+  return target
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_spm_model_as_vocab_file_says_pass_it_as_spm_model_file(
+    tmp_path, spm_files, renamed):
+  model = spm_files[0]
+  if renamed:  # Found by content, not by its extension.
+    model = _copy(model, str(tmp_path / "vocab.txt"))
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(model, do_lower_case=True)
+  assert one_line(raised.value) == (
+      "vocab_file %s looks like a SentencePiece model (a binary .model "
+      "file), not a WordPiece vocab.txt; pass it as --spm_model_file "
+      "instead" % model)
+
+
+@pytest.mark.parametrize("renamed", [False, True])
+def test_spm_vocab_as_vocab_file_says_pass_the_model(tmp_path, spm_files,
+                                                     renamed):
+  """WordPiece over "▁piece<TAB>score" lines made nearly every word [UNK]."""
+  vocab = spm_files[1]
+  if renamed:
+    vocab = _copy(vocab, str(tmp_path / "vocab.txt"))
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(vocab, do_lower_case=True)
+  assert one_line(raised.value) == (
+      "vocab_file %s looks like a SentencePiece .vocab file (piece<TAB>score "
+      "lines), not a WordPiece vocab.txt; pass the SentencePiece .model "
+      "file as --spm_model_file instead" % vocab)
+
+
+def test_spm_vocab_is_not_loaded_when_the_model_is_given(spm_files):
+  """The release's commands pass both; the model takes precedence."""
+  model, vocab, pieces = spm_files
+  tokenizer = tokenization.FullTokenizer(vocab, True, spm_model_file=model)
+  assert tokenizer.num_token_ids() == pieces
+
+
+def test_wrong_files_as_spm_model_file_say_what_they_are(tmp_path, spm_files):
+  vocab = spm_files[1]
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(None, True, spm_model_file=vocab)
+  assert one_line(raised.value) == (
+      "spm_model_file is not a valid SentencePiece model: %s; it looks like "
+      "a SentencePiece .vocab file (piece<TAB>score lines): pass the binary "
+      ".model file made with it" % vocab)
+  wordpiece = tmp_path / "vocab.txt"
+  wordpiece.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n")
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(None, True, spm_model_file=str(wordpiece))
+  assert one_line(raised.value) == (
+      "spm_model_file is not a valid SentencePiece model: %s; it is a text "
+      "file, not a binary .model (a WordPiece vocab.txt belongs in "
+      "--vocab_file)" % wordpiece)
+  empty = tmp_path / "empty.model"
+  empty.write_bytes(b"")
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(None, True, spm_model_file=str(empty))
+  assert one_line(raised.value) == (
+      "spm_model_file %s is empty; expected a SentencePiece .model file" %
+      empty)
+
+
+def test_spm_model_larger_than_config_vocab_size(spm_files):
+  """Ids past vocab_size failed deep in a session (CPU) or read zeros."""
+  model, _, pieces = spm_files
+  tokenizer = tokenization.FullTokenizer(None, True, spm_model_file=model)
+  config = modeling.AlbertConfig(vocab_size=pieces - 10)
+  with pytest.raises(modeling.VocabSizeMismatchError) as raised:
+    config.check_num_token_ids(tokenizer.num_token_ids(), tokenizer.source)
+  assert one_line(raised.value) == (
+      "spm_model_file %s has %d token ids but the config's vocab_size is "
+      "%d; the vocabulary and the model do not belong together" %
+      (model, pieces, pieces - 10))
+  modeling.AlbertConfig(vocab_size=pieces).check_num_token_ids(
+      tokenizer.num_token_ids(), tokenizer.source)
+
+
+def test_wordpiece_num_token_ids_counts_blank_lines(tmp_path):
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_text("[PAD]\n[UNK]\n\n[CLS]\n[SEP]\n[MASK]\nthe\n")
+  tokenizer = tokenization.FullTokenizer(str(vocab))
+  assert tokenizer.num_token_ids() == 7
+  assert tokenizer.source == "vocab_file %s" % vocab
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_vocab_file(tmp_path, content):
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_bytes(content)
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.FullTokenizer(str(vocab))
+  assert one_line(raised.value) == (
+      "vocab_file %s is empty; expected a WordPiece vocab.txt, one token a "
+      "line" % vocab)
+
+
+def test_vocab_file_not_utf8_names_the_line(tmp_path):
+  vocab = tmp_path / "vocab.txt"
+  vocab.write_bytes(b"[PAD]\n[UNK]\ncaf\xe9\n")
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenization.load_vocab(str(vocab))
+  assert one_line(raised.value) == (
+      "vocab_file %s:3 is not UTF-8 text (byte 0xe9); expected a WordPiece "
+      "vocab.txt, one token a line" % vocab)
+
+
+def test_directory_as_vocabulary(tmp_path):
+  for kwargs, argument in (({"vocab_file": str(tmp_path)}, "vocab_file"),
+                           ({"vocab_file": None,
+                             "spm_model_file": str(tmp_path)},
+                            "spm_model_file")):
+    with pytest.raises(tokenization.VocabFileError) as raised:
+      tokenization.FullTokenizer(**kwargs)
+    assert one_line(raised.value) == (
+        "%s %s is a directory; expected a file" % (argument, tmp_path))
+
+
+def test_vocab_without_special_tokens_warns_then_fails_clearly(tmp_path,
+                                                               tf_warnings):
+  """A word list is no BERT vocab: [CLS] used to be a bare KeyError."""
+  vocab = tmp_path / "words.txt"
+  vocab.write_text("the\ncat\nsat\n")
+  tokenizer = tokenization.FullTokenizer(str(vocab))
+  assert tf_warnings == [
+      "vocab_file %s has no [UNK], [CLS], [SEP], [MASK]; a BERT-style "
+      "vocab.txt has [UNK], [CLS], [SEP], [MASK], and a text that needs a "
+      "missing one will fail" % vocab]
+  assert tokenizer.convert_tokens_to_ids(["the", "sat"]) == [0, 2]
+  with pytest.raises(tokenization.VocabFileError) as raised:
+    tokenizer.convert_tokens_to_ids(["[CLS]", "the"])
+  assert one_line(raised.value) == (
+      "token '[CLS]' is not in vocab_file %s; a BERT-style vocab.txt has "
+      "[UNK], [CLS], [SEP], [MASK]" % vocab)

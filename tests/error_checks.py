@@ -1,0 +1,42 @@
+# coding=utf-8
+"""Checks for the one-line errors and the warnings users see (for tests).
+
+`one_line` asserts an error is a one-line ValueError (which the command lines
+print as `prog: error: ...`); the `tf_warnings` fixture collects what
+tf.logging.warning logs during a test. Test files use the fixture by importing
+it (`from error_checks import tf_warnings`).
+"""
+
+import logging
+
+import pytest
+
+
+class _Warnings(logging.Handler):
+
+  def __init__(self):
+    super(_Warnings, self).__init__(logging.WARNING)
+    self.messages = []
+
+  def emit(self, record):
+    self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def tf_warnings():
+  """The messages tf.logging.warning logs while the test runs."""
+  handler = _Warnings()
+  logger = logging.getLogger("tensorflow")
+  logger.addHandler(handler)
+  try:
+    yield handler.messages
+  finally:
+    logger.removeHandler(handler)
+
+
+def one_line(error):
+  """The error's message, asserting it is one line of a ValueError."""
+  assert isinstance(error, ValueError)
+  message = str(error)
+  assert message and "\n" not in message
+  return message
