@@ -134,9 +134,9 @@ class Task(driver.Task):
   """A fine-tuning task's pieces (GLUE, RACE, SQuAD) for the driver.
 
   The fine-tuning rules for the driver's steps are here; subclasses set
-  `name` and `main_metric` and implement `modes_for`, `read_data`,
-  `train_steps`, `model_fn`, `train_input_fn`, `eval_sets` and `predict`
-  (and may add `check_options`, `cache_dir`, `batch_sizes`, `export`).
+  `name` and `main_metric` and implement `read_data`, `train_steps`,
+  `model_fn`, `train_input_fn`, `eval_sets` and `predict` (and may add
+  `modes_for`, `check_options`, `cache_dir`, `batch_sizes`, `export`).
   `self.init_note` (from the context) is None unless the encoder starts
   from random weights.
   """
@@ -147,6 +147,12 @@ class Task(driver.Task):
   def __init__(self, context):
     super(Task, self).__init__(context)
     self.init_note = context.init_note
+
+  @classmethod
+  def modes_for(cls, options):
+    """A task with a dev set (`dev_set_flag_specs`) and --export_dir."""
+    return driver.Modes(options.do_train, options.do_eval,
+                        options.do_predict, bool(options.export_dir))
 
   @classmethod
   def check_required(cls, options, modes):

@@ -242,11 +242,6 @@ class GlueTask(fine_tuning.Task):
     return "run_classifier %s" % options.task_name.lower()
 
   @classmethod
-  def modes_for(cls, options):
-    return driver.Modes(options.do_train, options.do_eval,
-                        options.do_predict, bool(options.export_dir))
-
-  @classmethod
   def check_options(cls, options):
     command_line.check_required_flags(options, ["task_name", "data_dir"])
     task = options.task_name.lower()

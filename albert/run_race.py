@@ -109,11 +109,6 @@ class RaceTask(fine_tuning.Task):
   main_metric = "eval_accuracy"
 
   @classmethod
-  def modes_for(cls, options):
-    return driver.Modes(options.do_train, options.do_eval,
-                        options.do_predict, bool(options.export_dir))
-
-  @classmethod
   def check_options(cls, options):
     if not options.data_dir:
       raise ValueError("--data_dir is required (it holds RACE/)")

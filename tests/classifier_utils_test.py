@@ -16,6 +16,7 @@ from albert import classifier_utils as cu
 from albert import modeling
 from albert import tokenization
 
+from error_checks import WarningMessages
 from error_checks import one_line
 
 
@@ -307,18 +308,8 @@ def test_missing_directory_and_file_are_named(tmp_path, glue_dir):
     processor("rte").get_dev_examples(str(tmp_path))
 
 
-class _Warnings(logging.Handler):
-
-  def __init__(self):
-    super(_Warnings, self).__init__(logging.WARNING)
-    self.messages = []
-
-  def emit(self, record):
-    self.messages.append(record.getMessage())
-
-
 def capture_warnings(fn):
-  handler = _Warnings()
+  handler = WarningMessages()
   logger = logging.getLogger("tensorflow")
   logger.addHandler(handler)
   try:

@@ -3,8 +3,9 @@
 
 `one_line` asserts an error is a one-line ValueError (which the command lines
 print as `prog: error: ...`); the `tf_warnings` fixture collects what
-tf.logging.warning logs during a test. Test files use the fixture by importing
-it (`from error_checks import tf_warnings`).
+tf.logging.warning logs during a test (its handler, `WarningMessages`, is
+shared too). Test files use the fixture by importing it (`from error_checks
+import tf_warnings`).
 """
 
 import logging
@@ -12,10 +13,11 @@ import logging
 import pytest
 
 
-class _Warnings(logging.Handler):
+class WarningMessages(logging.Handler):
+  """A logging handler that keeps the messages of WARNING and above."""
 
   def __init__(self):
-    super(_Warnings, self).__init__(logging.WARNING)
+    super(WarningMessages, self).__init__(logging.WARNING)
     self.messages = []
 
   def emit(self, record):
@@ -25,7 +27,7 @@ class _Warnings(logging.Handler):
 @pytest.fixture
 def tf_warnings():
   """The messages tf.logging.warning logs while the test runs."""
-  handler = _Warnings()
+  handler = WarningMessages()
   logger = logging.getLogger("tensorflow")
   logger.addHandler(handler)
   try:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+import error_checks
 import hub_fixtures
 from albert import input_pipeline
 from albert import squad_features as sf
@@ -94,18 +95,8 @@ def v2_file(tmp_path, train=True):
   return write_json(tmp_path / name, data)
 
 
-class _Warnings(logging.Handler):
-
-  def __init__(self):
-    super(_Warnings, self).__init__(logging.WARNING)
-    self.messages = []
-
-  def emit(self, record):
-    self.messages.append(record.getMessage())
-
-
 def capture_warnings(fn):
-  handler = _Warnings()
+  handler = error_checks.WarningMessages()
   logger = logging.getLogger("tensorflow")
   logger.addHandler(handler)
   try:
