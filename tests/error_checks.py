@@ -3,14 +3,16 @@
 
 `one_line` asserts an error is a one-line ValueError (which the command lines
 print as `prog: error: ...`); the `tf_warnings` fixture collects what
-tf.logging.warning logs during a test (its handler, `WarningMessages`, is
-shared too). Test files use the fixture by importing it (`from error_checks
+tf.logging.warning logs during a test (through `WarningMessages`, a handler
+also used on its own), and the `warnings` fixture what tf.logging.warning is
+called with. Test files use a fixture by importing it (`from error_checks
 import tf_warnings`).
 """
 
 import logging
 
 import pytest
+import tensorflow.compat.v1 as tf
 
 
 class WarningMessages(logging.Handler):
@@ -34,6 +36,20 @@ def tf_warnings():
     yield handler.messages
   finally:
     logger.removeHandler(handler)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+  """The tf.logging.warning calls' messages during a test (formatted)."""
+  messages = []
+  real_warning = tf.logging.warning
+
+  def record(msg, *args, **kwargs):
+    messages.append(msg % args if args else msg)
+    real_warning(msg, *args, **kwargs)
+
+  monkeypatch.setattr(tf.logging, "warning", record)
+  return messages
 
 
 def one_line(error):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from error_checks import warnings  # pylint: disable=unused-import
 import hub_fixtures
 from albert import checkpoints
 from albert import export_checkpoints
@@ -126,20 +127,6 @@ def exported(trained, work_dir):
   """(summary, prefix) of the export of `trained`."""
   prefix = str(work_dir / "export" / EXPORT_NAME)
   return export(trained, prefix), prefix
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-  """The tf.logging.warning messages logged during a test."""
-  messages = []
-  real_warning = tf.logging.warning
-
-  def record(msg, *args, **kwargs):
-    messages.append(msg % args if args else msg)
-    real_warning(msg, *args, **kwargs)
-
-  monkeypatch.setattr(tf.logging, "warning", record)
-  return messages
 
 
 def test_export_holds_model_heads_and_source_step_without_slots(

@@ -22,6 +22,7 @@ import uuid
 import pytest
 import tensorflow.compat.v1 as tf
 
+from error_checks import warnings  # pylint: disable=unused-import
 import hub_fixtures
 from albert import export_checkpoints
 from albert import export_files
@@ -75,20 +76,6 @@ def run_export(name, tiny, hf_source, directory, overwrite=False):
 
 
 EXPORTERS = ["tfhub", "tf2", "checkpoints", "hf", "import"]
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-  """The tf.logging.warning messages logged during a test."""
-  messages = []
-  real_warning = tf.logging.warning
-
-  def record(msg, *args, **kwargs):
-    messages.append(msg % args if args else msg)
-    real_warning(msg, *args, **kwargs)
-
-  monkeypatch.setattr(tf.logging, "warning", record)
-  return messages
 
 
 def write(directory, relative, text):
