@@ -50,7 +50,12 @@ setup(
     package_data={"albert": ["data/*"]},
     python_requires=">=3.9,<3.12",
     install_requires=read_requirements("requirements.txt"),
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={
+        "test": ["pytest>=7"],
+        # export_to_onnx and benchmark --runtime=onnxruntime; onnx 1.18+
+        # needs protobuf 6, which TensorFlow 2.15 cannot share a venv with.
+        "onnx": ["onnx>=1.15,<1.18", "onnxruntime>=1.17,<2"],
+    },
     classifiers=[
         "Programming Language :: Python :: 3.9",
         "Programming Language :: Python :: 3.10",
