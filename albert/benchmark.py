@@ -23,6 +23,12 @@ one session run per batch. Inference is the encoder's forward pass to its
 sequence output. Inputs are random ids held in variables, so neither an
 input pipeline nor feeding is timed. Both are timed after warm-up runs.
 
+--runtime=onnxruntime times the same encoder inference through ONNX Runtime
+instead: the model (same random weights as TensorFlow's) is written by
+albert.onnx_graph to a temporary file, optionally quantized to int8
+(--quantize=int8, as export_to_onnx does), and run by an InferenceSession on
+the CPU. Training is timed in TensorFlow only.
+
 The table gives examples/s, tokens/s, the achieved model GFLOP/s and their
 share of this machine's matmul peak in the same precision, measured here
 first. The last line is one JSON object for scripts.
@@ -36,6 +42,8 @@ import contextlib
 import json
 import os
 import platform
+import shutil
+import tempfile
 import time
 
 from absl import app
@@ -47,6 +55,7 @@ from albert import command_line
 from albert import distributed
 from albert import estimators
 from albert import modeling
+from albert import onnx_runtime
 from albert import pretraining
 from albert import progress
 
@@ -65,6 +74,14 @@ FLAG_DEFAULTS = command_line.define_flags([
      {"enum_values": ["adamw", "lamb"]}),
     ("enum", "mode", "both", "What to time.",
      {"enum_values": ["train", "infer", "both"]}),
+    ("enum", "runtime", "tensorflow",
+     "What runs inference: TensorFlow, or ONNX Runtime (needs the onnx "
+     "extra; inference only, fp32).",
+     {"enum_values": ["tensorflow", "onnxruntime"]}),
+    ("enum", "quantize", "none",
+     "With --runtime=onnxruntime: time the dynamic int8 model "
+     "(export_to_onnx --quantize=int8).",
+     {"enum_values": ["none", "int8"]}),
     ("bool", "measure_peak", True,
      "Measure this machine's matmul peak in the chosen precision, for the "
      "table's share-of-peak column."),
@@ -140,8 +157,9 @@ def measure_matmul_peak(dtype, seconds=1.0):
       return runs * flops / (time.time() - start) / 1e9
 
 
-def _random_inputs(config, batch_size, seq_length, max_predictions, seed=0):
-  """Pretraining features as non-trainable variables (not fed, not folded)."""
+def _random_input_values(config, batch_size, seq_length, max_predictions,
+                         seed=0):
+  """Pretraining features as numpy arrays ([B, S] ids, [B, P] predictions)."""
   rng = np.random.RandomState(seed)
   values = {
       "input_ids": rng.randint(5, config.vocab_size,
@@ -158,6 +176,13 @@ def _random_inputs(config, batch_size, seq_length, max_predictions, seed=0):
       "masked_lm_weights": np.ones([batch_size, max_predictions]),
       "next_sentence_labels": rng.randint(0, 2, [batch_size, 1]),
   }
+  return values
+
+
+def _random_inputs(config, batch_size, seq_length, max_predictions, seed=0):
+  """Pretraining features as non-trainable variables (not fed, not folded)."""
+  values = _random_input_values(config, batch_size, seq_length,
+                                max_predictions, seed)
   features = {}
   for name, value in values.items():
     dtype = tf.float32 if name == "masked_lm_weights" else tf.int32
@@ -244,6 +269,60 @@ def time_inference(config, options):
       return _time_runs(s, output, options.num_steps, options.warmup_steps)
 
 
+def _encoder_weights(config):
+  """The encoder's freshly initialised variables: {checkpoint name: array}.
+
+  The same initialisers and seed as `time_inference`'s graph, so both
+  runtimes time the same model.
+  """
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    ids = tf.zeros([1, 2], tf.int32)
+    modeling.AlbertModel(config, is_training=False, input_ids=ids)
+    variables = tf.global_variables()
+    with tf.Session() as s:
+      s.run(tf.global_variables_initializer())
+      values = s.run(variables)
+  return {v.op.name: value for v, value in zip(variables, values)}
+
+
+def time_onnxruntime_inference(config, options):
+  """Seconds per encoder forward pass (one batch) in ONNX Runtime.
+
+  The model is albert.onnx_graph's, with `_encoder_weights`, written to a
+  temporary directory (removed afterwards) and, with --quantize=int8,
+  quantized as export_to_onnx does; one InferenceSession on the CPU with
+  ONNX Runtime's default threads (all cores).
+  """
+  onnx, _ = onnx_runtime.require_onnx("benchmark --runtime=onnxruntime")
+  from albert import onnx_graph  # pylint: disable=g-import-not-at-top
+  model = onnx_graph.build_model(config, _encoder_weights(config))
+  directory = tempfile.mkdtemp(prefix=".albert-benchmark-")
+  try:
+    path = os.path.join(directory, "encoder.onnx")
+    onnx.save(model, path)
+    if options.quantize == "int8":
+      quantized = os.path.join(directory, "encoder.int8.onnx")
+      onnx_runtime.quantize_int8(path, quantized)
+      path = quantized
+    session = onnx_runtime.session(path)
+  finally:
+    shutil.rmtree(directory)  # the session holds the model in memory
+  values = _random_input_values(config, options.batch_size,
+                                options.max_seq_length, 1)
+  feed = {}
+  for model_input in session.get_inputs():
+    dtype = np.int64 if "int64" in model_input.type else np.int32
+    feed[model_input.name] = values[model_input.name].astype(dtype)
+  outputs = [output.name for output in session.get_outputs()]
+  for _ in range(options.warmup_steps):
+    session.run(outputs, feed)
+  start = time.time()
+  for _ in range(options.num_steps):
+    session.run(outputs, feed)
+  return (time.time() - start) / options.num_steps
+
+
 def activation_bytes_lower_bound(config, batch_size, seq_length, training):
   """Bytes the step's activations take at the least, in float32.
 
@@ -309,17 +388,68 @@ def check_options(options):
     if getattr(options, name) > _MAX_STEPS:
       raise ValueError("--%s=%d: at most %d" %
                        (name, getattr(options, name), _MAX_STEPS))
-  if options.max_predictions_per_seq > options.max_seq_length:
+  times_training = (options.mode != "infer" and
+                    options.runtime == "tensorflow")
+  if (times_training and
+      options.max_predictions_per_seq > options.max_seq_length):
     raise ValueError("--max_predictions_per_seq=%d exceeds --max_seq_length"
                      "=%d" % (options.max_predictions_per_seq,
                               options.max_seq_length))
   # The benchmark times CPUs and GPUs, with the config's own layers.
   estimators.check_performance_flags(options, use_tpu=False, hub_module=None)
+  if options.runtime == "onnxruntime":
+    _check_onnxruntime_options(options)
+  elif options.quantize != "none":
+    raise ValueError("--quantize=%s: only with --runtime=onnxruntime (the "
+                     "TensorFlow rows use --precision)" % options.quantize)
   if options.strategy == "multi_worker_mirrored":
     raise ValueError(
         "--strategy=multi_worker_mirrored: the benchmark times one machine "
         "(--strategy=mirrored over its devices); a cluster's rate is about "
         "the machines times that, less the all-reduce between machines")
+
+
+def _check_onnxruntime_options(options):
+  """ONNX Runtime rows: fp32 inference on this machine, nothing else."""
+  if options.mode == "train":
+    raise ValueError("--mode=train with --runtime=onnxruntime: ONNX Runtime "
+                     "times inference only (--mode=infer)")
+  for name, value, default in (("precision", options.precision, "fp32"),
+                               ("strategy", options.strategy, "none")):
+    if value != default:
+      raise ValueError("--%s=%s with --runtime=onnxruntime: the ONNX model "
+                       "runs in fp32 on one machine (--quantize=int8 for "
+                       "int8)" % (name, value))
+  if options.use_xla:
+    raise ValueError("--use_xla with --runtime=onnxruntime: XLA compiles "
+                     "TensorFlow graphs only")
+
+
+def _runtime_name(options):
+  """"TensorFlow 2.15.1" or "ONNX Runtime 1.x" (for the table's rows)."""
+  if options.runtime == "onnxruntime":
+    _, onnxruntime = onnx_runtime.require_onnx(
+        "benchmark --runtime=onnxruntime")
+    return "ONNX Runtime " + onnxruntime.__version__
+  return "TensorFlow " + tf.__version__
+
+
+def _phases(config, options):
+  """[(mode, timing function, FLOPs per example)] that --mode asks for.
+
+  ONNX Runtime times inference only, so its --mode=both is inference.
+  """
+  phases = []
+  if options.mode in ("train", "both") and options.runtime == "tensorflow":
+    phases.append(("train", time_training,
+                   train_flops_per_example(config, options.max_seq_length,
+                                           options.max_predictions_per_seq)))
+  if options.mode in ("infer", "both"):
+    phases.append(("infer", (time_onnxruntime_inference
+                             if options.runtime == "onnxruntime"
+                             else time_inference),
+                   encoder_flops_per_example(config, options.max_seq_length)))
+  return phases
 
 
 def run(options):
@@ -337,7 +467,9 @@ def run(options):
       batch_flag="batch_size", use_tpu=False)
   compute_dtype = modeling.compute_dtype_of(options.precision)
   results = {
-      "precision": options.precision,
+      "precision": ("int8" if options.quantize == "int8" else
+                    options.precision),
+      "runtime": _runtime_name(options),
       "xla": bool(options.use_xla),
       "optimizer": options.optimizer,
       "gradient_accumulation_steps": options.gradient_accumulation_steps,
@@ -352,20 +484,13 @@ def run(options):
       "train_examples_per_sec": None,
       "infer_examples_per_sec": None,
   }
-  if options.measure_peak:
+  # An int8 model's speed has no matmul peak of ours to compare with.
+  if options.measure_peak and options.quantize == "none":
     results["matmul_peak_gflops"] = round(measure_matmul_peak(compute_dtype),
                                           1)
   examples = options.batch_size
   tokens = examples * options.max_seq_length
-  phases = []
-  if options.mode in ("train", "both"):
-    phases.append(("train", time_training,
-                   train_flops_per_example(config, options.max_seq_length,
-                                           options.max_predictions_per_seq)))
-  if options.mode in ("infer", "both"):
-    phases.append(("infer", time_inference,
-                   encoder_flops_per_example(config, options.max_seq_length)))
-  for name, time_fn, flops_per_example in phases:
+  for name, time_fn, flops_per_example in _phases(config, options):
     progress.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
                           options.warmup_steps, options.num_steps)
     try:
@@ -385,7 +510,7 @@ def format_table(results):
   """The human-readable report of `run`'s results."""
   lines = [
       "ALBERT benchmark: %s (H=%d, L=%d), seq %d, batch %d%s%s, %s%s, "
-      "TensorFlow %s, %d CPU cores (%s)" % (
+      "%s, %d CPU cores (%s)" % (
           results["config"], results["hidden_size"],
           results["num_hidden_layers"], results["max_seq_length"],
           results["batch_size"],
@@ -394,7 +519,8 @@ def format_table(results):
           ("" if results.get("strategy", "none") == "none" else
            " over %s" % results["strategy"]),
           results["precision"], ", XLA" if results["xla"] else "",
-          results["tensorflow"], results["cpu_count"], platform.machine()),
+          results.get("runtime", "TensorFlow " + results["tensorflow"]),
+          results["cpu_count"], platform.machine()),
   ]
   peak = results.get("matmul_peak_gflops")
   if peak:

@@ -11,6 +11,8 @@ last JSON lines said. The README's performance table is made with it:
 
 --hf_python is a Python with torch and transformers (see the header of
 scripts/benchmark_hf.py); without it only this project's rows are run.
+--onnxruntime adds inference rows of the same encoder in ONNX Runtime
+(fp32 and dynamic int8; `pip install .[onnx]`).
 """
 
 import argparse
@@ -45,6 +47,8 @@ def main():
   parser.add_argument("--precisions", default="fp32,bf16")
   parser.add_argument("--xla", default="off,on",
                       help="XLA settings of this project's rows")
+  parser.add_argument("--onnxruntime", action="store_true",
+                      help="add ONNX Runtime inference rows (fp32, int8)")
   args = parser.parse_args()
 
   common = ["--albert_config_file=%s" % args.albert_config_file,
@@ -70,12 +74,23 @@ def main():
       rows.append(("%s / torch %s" % (result["library"], result["torch"]),
                    result))
 
+  if args.onnxruntime:
+    infer_only = [flag for flag in common if flag != "--mode=both"]
+    for quantize in ("none", "int8"):
+      result = last_json_line(
+          [sys.executable, "-m", "albert.benchmark", "--runtime=onnxruntime",
+           "--quantize=%s" % quantize, "--mode=infer"] + infer_only, env)
+      rows.append((result["runtime"], result))
+
+  def rate(value):
+    return "-" if value is None else "%.2f" % value
+
   print("| | precision | train ex/s | infer ex/s |")
   print("|---|---|---|---|")
   for name, result in rows:
-    print("| %s | %s | %.2f | %.2f |" % (
-        name, result["precision"], result["train_examples_per_sec"],
-        result["infer_examples_per_sec"]))
+    print("| %s | %s | %s | %s |" % (
+        name, result["precision"], rate(result["train_examples_per_sec"]),
+        rate(result["infer_examples_per_sec"])))
   print(json.dumps([result for _, result in rows]))
 
 

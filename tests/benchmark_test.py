@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from albert import benchmark
@@ -103,6 +104,14 @@ def test_cli_prints_a_table_and_ends_with_one_json_line(config_file):
      "--max_predictions_per_seq=40 exceeds --max_seq_length=16"),
     (dict(num_steps=10 ** 9), "--num_steps=1000000000: at most 100000"),
     (dict(precision="fp8"), "--precision=fp8: expected one of"),
+    (dict(quantize="int8"), "--quantize=int8: only with --runtime="
+     "onnxruntime"),
+    (dict(runtime="onnxruntime", mode="train"),
+     "--mode=train with --runtime=onnxruntime: ONNX Runtime times inference "
+     "only"),
+    (dict(runtime="onnxruntime", precision="bf16"),
+     "--precision=bf16 with --runtime=onnxruntime: the ONNX model runs in "
+     "fp32"),
 ])
 def test_bad_options_are_named(config_file, overrides, message):
   values = dict(albert_config_file=config_file, max_seq_length=16,
@@ -110,6 +119,59 @@ def test_bad_options_are_named(config_file, overrides, message):
   values.update(overrides)
   with pytest.raises(ValueError, match=message.replace("(", r"\(")):
     benchmark.run(benchmark.default_options(**values))
+
+
+def test_onnxruntime_times_the_same_encoder_in_fp32_and_int8(config_file):
+  """--runtime=onnxruntime: inference only, the TF model's weights."""
+  values = dict(albert_config_file=config_file, max_seq_length=16,
+                batch_size=2, num_steps=2, warmup_steps=1,
+                runtime="onnxruntime")
+  fp32 = benchmark.run(benchmark.default_options(**values))
+  int8 = benchmark.run(benchmark.default_options(quantize="int8", **values))
+  for results in (fp32, int8):
+    assert results["runtime"].startswith("ONNX Runtime ")
+    assert results["train_examples_per_sec"] is None  # --mode=both: infer
+    assert results["infer_examples_per_sec"] > 0
+  assert fp32["precision"] == "fp32" and fp32["matmul_peak_gflops"] > 0
+  assert int8["precision"] == "int8" and "matmul_peak_gflops" not in int8
+  table = benchmark.format_table(int8).splitlines()
+  assert "int8, ONNX Runtime " in table[0]
+  assert table[-1].split()[0] == "infer"
+
+
+def test_onnxruntime_runs_what_tensorflow_runs(config_file):
+  """The benchmark's ONNX model is the TF graph's encoder, same weights."""
+  import onnxruntime  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  from albert import onnx_graph  # pylint: disable=g-import-not-at-top
+  config = modeling.AlbertConfig(**TINY)
+  weights = benchmark._encoder_weights(config)
+  model = onnx_graph.build_model(config, weights)
+  session = onnxruntime.InferenceSession(
+      model.SerializeToString(), providers=["CPUExecutionProvider"])
+  ids = np.array([[2, 7, 9, 3, 11, 12, 3, 0]], np.int64)
+  mask = (ids > 0).astype(np.int64)
+  segments = np.array([[0, 0, 0, 0, 1, 1, 1, 0]], np.int64)
+  feed = {}
+  for model_input in session.get_inputs():
+    dtype = np.int64 if "int64" in model_input.type else np.int32
+    feed[model_input.name] = {"input_ids": ids, "input_mask": mask,
+                              "segment_ids": segments}[
+                                  model_input.name].astype(dtype)
+  names = [output.name for output in session.get_outputs()]
+  onnx_sequence = dict(zip(names, session.run(names, feed)))[
+      "sequence_output"]
+  with tf.Graph().as_default():
+    model = modeling.AlbertModel(
+        config, is_training=False, input_ids=tf.constant(ids, tf.int32),
+        input_mask=tf.constant(mask, tf.int32),
+        token_type_ids=tf.constant(segments, tf.int32))
+    assignments = [v.assign(weights[v.op.name])
+                   for v in tf.global_variables()]
+    with tf.Session() as s:
+      s.run(assignments)
+      tf_sequence = s.run(model.get_sequence_output())
+  np.testing.assert_allclose(onnx_sequence, tf_sequence, atol=1e-4)
 
 
 def test_a_batch_that_cannot_fit_in_memory_is_one_line(config_file):
