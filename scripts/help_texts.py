@@ -21,7 +21,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDED = os.path.join(ROOT, "tests", "help_texts")
 COMMANDS = ("benchmark", "create_pretraining_data", "export_checkpoints",
-            "export_to_hf", "export_to_tfhub", "import_from_hf",
+            "export_to_hf", "export_to_onnx", "export_to_tfhub",
+            "extract_features", "import_from_hf",
             "quickstart", "quickstart_corpus", "run_classifier",
             "run_pretraining", "run_race", "run_squad_v1", "run_squad_v2")
 

@@ -33,7 +33,8 @@ UTILITIES = {"classifier_utils", "race_utils", "squad_utils", "squad_data",
              "squad_metrics", "task_model", "fine_tuning_utils",
              "input_pipeline", "pretraining", "command_line", "estimators",
              "distributed", "checkpoints", "file_io", "staging", "progress",
-             "cli_errors", "modeling", "tokenization", "optimization"}
+             "cli_errors", "modeling", "tokenization", "optimization",
+             "text_lines", "onnx_graph", "onnx_runtime", "onnx_check"}
 
 
 def albert_imports(path):
