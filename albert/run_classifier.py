@@ -31,6 +31,13 @@ model.ckpt-best. MNLI also evaluates every checkpoint on dev_mismatched
 latest checkpoint) and writes the GLUE submission file(s) to output_dir
 (`SST-2.tsv`; for MNLI `MNLI-m.tsv`, `MNLI-mm.tsv` and `AX.tsv`) plus
 `test_results_<name>.tsv` with every class probability.
+
+--export_dir writes the SavedModel and, beside it, albert_classifier.tflite
+for the TFLite Task Library's BertNLClassifier (builtin ops, inputs
+ids/mask/segment_ids, output `probability` [1, num_labels]; for STS-B the
+score [1, 1]; metadata naming the tokenizer and labels) with the
+SentencePiece model; --quantize=dynamic adds albert_classifier.int8.tflite
+once it agrees on the dev (or test) features (albert/tflite_export.py).
 """
 
 from __future__ import absolute_import
@@ -53,6 +60,7 @@ from albert import file_io
 from albert import fine_tuning
 from albert import input_pipeline
 from albert import progress
+from albert import tflite_export
 
 FLAGS = flags.FLAGS
 
@@ -78,6 +86,7 @@ FLAG_DEFAULTS = command_line.define_flags(
          "classifier. When specified, the threshold will be attached to the "
          "exported SavedModel, and served along with the predictions "
          "(output \"threshold\")."),
+        tflite_export.quantize_flag_spec(),
     ] + command_line.run_flag_specs(save_checkpoints_steps=1000,
                                     iterations_per_loop=1000))
 
@@ -96,6 +105,8 @@ SUBMISSION_NAMES = {
     "wnli": "WNLI",
     "ax": "AX",
 }
+
+TFLITE_NAME = "albert_classifier.tflite"
 
 # Bumped when the features written for the same inputs change.
 _FEATURES_FORMAT = 1
@@ -251,6 +262,9 @@ class GlueTask(fine_tuning.Task):
           "task_name=ax is the GLUE diagnostic set, which has only a test "
           "set: train and evaluate with task_name=mnli, then use "
           "--do_predict (task_name=mnli also writes AX.tsv)")
+    tflite_export.check_quantize_flag(
+        options, bool(options.do_eval or options.do_predict),
+        "--do_eval or --do_predict")
 
   @classmethod
   def cache_dir(cls, options):
@@ -370,6 +384,19 @@ class GlueTask(fine_tuning.Task):
           o.output_dir, submission_name, release_files=index == 0)
     _remove_stale_submissions(o.output_dir, self.predict_splits)
     return submission_files
+
+  def export(self, estimator, checkpoint):
+    path = super(GlueTask, self).export(estimator, checkpoint)
+    tflite_export.export_classifier(
+        path, self.options, self.tokenizer, TFLITE_NAME, self.label_list,
+        self.regression, self._tflite_check_features)
+    return path
+
+  def _tflite_check_features(self):
+    """(TFRecord, data file) of the dev set, or else the test set."""
+    split = (self.eval_splits[0][1] if self.eval_splits else
+             self.predict_splits[0][2])
+    return self._features_file(split)[0], split.path
 
 
 def run(options):

@@ -24,32 +24,34 @@ python -m albert.run_squad_v1 \
 Writes predictions.json {id: answer} and nbest_predictions.json to
 output_dir and, for a predict_file with answers, `exact_match` and `f1`
 (the official SQuAD v1.1 definitions) per checkpoint to eval_results.txt.
---export_dir writes a SavedModel returning start and end logits, and a
-TFLite model beside it.
+--export_dir writes a SavedModel returning start and end logits and,
+beside it, albert_model.tflite for the TFLite Task Library's
+BertQuestionAnswerer (builtin ops, inputs ids/mask/segment_ids, outputs
+end_logits/start_logits, metadata naming the tokenizer) with the
+SentencePiece model; --quantize=dynamic adds albert_model.int8.tflite once
+its answers on predict_file agree (albert/tflite_export.py).
 """
 
 from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
-import os
-
 from absl import app
 from absl import flags
-import tensorflow.compat.v1 as tf
 
 from albert import command_line
 from albert import driver
-from albert import file_io
 from albert import progress
 from albert import squad_heads
 from albert import squad_metrics
 from albert import squad_task
 from albert import squad_utils
+from albert import tflite_export
 
 FLAGS = flags.FLAGS
 
-FLAG_DEFAULTS = command_line.define_flags(squad_task.flag_specs())
+FLAG_DEFAULTS = command_line.define_flags(
+    squad_task.flag_specs() + [tflite_export.quantize_flag_spec()])
 
 TFLITE_NAME = "albert_model.tflite"
 
@@ -61,6 +63,13 @@ class SquadV1Task(squad_task.SquadTask):
   """SQuAD v1.1: start/end logits, never a null answer."""
 
   name = "run_squad_v1"
+
+  @classmethod
+  def check_options(cls, options):
+    super(SquadV1Task, cls).check_options(options)
+    tflite_export.check_quantize_flag(
+        options, bool(options.do_predict and options.predict_file),
+        "--do_predict with --predict_file")
 
   def model_fn(self, init_checkpoint, num_train_steps, num_warmup_steps):
     o = self.options
@@ -103,19 +112,13 @@ class SquadV1Task(squad_task.SquadTask):
 
   def export(self, estimator, checkpoint):
     path = super(SquadV1Task, self).export(estimator, checkpoint)
-    write_tflite(path, os.path.join(self.options.export_dir, TFLITE_NAME))
+    tflite_export.export_squad(path, self.options, self.tokenizer,
+                               TFLITE_NAME, self._tflite_check_data)
     return path
 
-
-def write_tflite(saved_model_dir, tflite_path):
-  """Converts the SavedModel to TFLite (start_logits, end_logits)."""
-  converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
-  converter.target_spec.supported_ops = [
-      tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
-  model = converter.convert()
-  file_io.atomic_write_bytes(tflite_path, model)
-  progress.log_progress("wrote TFLite model %s", tflite_path)
-  return tflite_path
+  def _tflite_check_data(self):
+    record_path, features = self.eval_features()
+    return record_path, features, self.eval_examples, self.dataset
 
 
 run, main = driver.command(SquadV1Task)

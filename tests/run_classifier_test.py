@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import random
+import re
 import shutil
 
 import numpy as np
@@ -18,10 +19,12 @@ import tensorflow.compat.v1 as tf
 
 import classifier_utils_test
 import hub_fixtures
+import tflite_checks
 from albert import classifier_utils
 from albert import command_line
 from albert import modeling
 from albert import run_classifier
+from albert import tflite_export
 from albert import tokenization
 
 tf.disable_v2_behavior()
@@ -289,6 +292,85 @@ def test_saved_model_predicts_what_the_estimator_predicted(
   assert "threshold" not in got
 
 
+def sst2_test_inputs(pretrained, data_dir):
+  """The SST-2 test set as TFLite inputs {ids, mask, segment_ids}."""
+  tokenizer = tokenization.FullTokenizer(
+      None, spm_model_file=pretrained.spm_model_file)
+  examples = classifier_utils.get_processor("sst-2").get_test_examples(
+      data_dir)
+  features = classifier_utils.convert_examples_to_features(
+      examples, ["0", "1"], SEQ, tokenizer, "sst-2")
+  return {name: np.array([getattr(f, key) for f in features], np.int32)
+          for key, name in (("input_ids", "ids"), ("input_mask", "mask"),
+                            ("segment_ids", "segment_ids"))}
+
+
+def test_tflite_classifier_predicts_what_the_saved_model_predicted(
+    sst2_run, pretrained, glue):
+  """The Task Library's BertNLClassifier contract, and the probabilities
+  of the SavedModel (test_results_SST-2.tsv)."""
+  out, summary = sst2_run
+  data_dir, _ = glue
+  export_dir = os.path.dirname(summary["export_path"])
+  path = os.path.join(export_dir, run_classifier.TFLITE_NAME)
+  model = tflite_checks.check_contract(
+      path, SEQ, [("probability", [1, 2])], ["30k-clean.model", "labels.txt"])
+  assert tflite_checks.packed_file(model, "labels.txt") == b"0\n1\n"
+  assert os.path.exists(os.path.join(export_dir, "30k-clean.model"))
+  assert not os.path.exists(os.path.join(export_dir,
+                                         "albert_classifier.int8.tflite"))
+  got = tflite_checks.run_batch(path, sst2_test_inputs(pretrained, data_dir))
+  expected = np.array([[float(x) for x in row[1:]] for row in read_tsv(
+      os.path.join(out, "test_results_SST-2.tsv"))[1:]])
+  np.testing.assert_allclose(got["probability"], expected, atol=1e-4)
+
+
+def test_int8_classifier_is_written_when_it_agrees(
+    sst2_run, pretrained, glue, tmp_path, caplog, monkeypatch):
+  """--quantize=dynamic: the same argmax as float32 on the dev set, in one
+  line, and the sizes in another; a failed check is one error line and
+  leaves no int8 file."""
+  out, _ = sst2_run
+  data_dir, _ = glue
+  export_dir = str(tmp_path / "export")
+  int8_path = os.path.join(export_dir, "albert_classifier.int8.tflite")
+  caplog.set_level("INFO")
+
+  def export():
+    run_classifier.run(options_for(pretrained, data_dir, out, do_eval=True,
+                                   export_dir=export_dir, quantize="dynamic"))
+    return [r.getMessage() for r in caplog.records
+            if r.getMessage().startswith(("TFLite int8 agreement:",
+                                          "TFLite sizes:"))]
+
+  agreement, sizes = export()
+  found = re.match(r"TFLite int8 agreement: (\S+)% of 64 examples of "
+                   r".*SST-2/dev.tsv give the same argmax as float32 \(99% "
+                   r"needed\)$", agreement)
+  assert found and float(found.group(1)) >= 99.0, agreement
+  assert sizes.startswith("TFLite sizes: albert_classifier.tflite "), sizes
+  tflite_checks.check_contract(int8_path, SEQ, [("probability", [1, 2])],
+                               ["30k-clean.model", "labels.txt"])
+  int8 = tflite_checks.run_batch(int8_path,
+                                 sst2_test_inputs(pretrained, data_dir))
+  expected = np.array([[float(x) for x in row[1:]] for row in read_tsv(
+      os.path.join(out, "test_results_SST-2.tsv"))[1:]])
+  assert np.mean(int8["probability"].argmax(-1) ==
+                 expected.argmax(-1)) >= 0.99
+
+  monkeypatch.setattr(tflite_export, "MIN_SAME_ARGMAX", 1.01)
+  with pytest.raises(tflite_export.AgreementError) as raised:
+    export()
+  line = command_line.error_line(raised.value)
+  assert "\n" not in line
+  assert re.match(r"TFLite int8 agreement: .* \(101% needed\): the int8 "
+                  r"TFLite model disagrees with the float32 one; "
+                  r"albert_classifier.int8.tflite not written "
+                  r"\(albert_classifier.tflite is\)$", line), line
+  assert not os.path.exists(int8_path)
+  assert os.path.exists(os.path.join(export_dir, run_classifier.TFLITE_NAME))
+
+
 def cache_files(directory, prefix):
   return sorted(glob.glob(os.path.join(directory, prefix + "_*.tf_record")))
 
@@ -340,10 +422,12 @@ def test_stsb_regression_learns(pretrained, glue, tmp_path):
   """(Also with --use_xla: the XLA-compiled steps learn.)"""
   data_dir, _ = glue
   out = str(tmp_path / "stsb")
+  export_dir = str(tmp_path / "stsb_export")
   summary = run_classifier.run(options_for(
       pretrained, data_dir, out, task_name="STS-B", do_train=True,
       do_eval=True, do_predict=True, train_step=150,
-      save_checkpoints_steps=150, learning_rate=1e-3, use_xla=True))
+      save_checkpoints_steps=150, learning_rate=1e-3, use_xla=True,
+      export_dir=export_dir, quantize="dynamic"))
   best = summary["best"]
   assert sorted(summary["eval_history"]) == [0, 150]
   assert best["global_step"] == 150
@@ -359,6 +443,11 @@ def test_stsb_regression_learns(pretrained, glue, tmp_path):
   scores = [float(r[1]) for r in rows[1:]]
   assert all(-2.0 < s < 7.0 for s in scores)
   assert len(set(scores)) > 1
+  # TFLite: the score is the one output; no labels; int8 within 0.1.
+  for name in (run_classifier.TFLITE_NAME, "albert_classifier.int8.tflite"):
+    tflite_checks.check_contract(os.path.join(export_dir, name), SEQ,
+                                 [("probability", [1, 1])],
+                                 ["30k-clean.model"])
 
 
 def test_mnli_matched_mismatched_and_ax(pretrained, glue, tmp_path):

@@ -19,14 +19,17 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import hub_fixtures
+import tflite_checks
 from run_classifier_test import read_blocks
 from albert import checkpoints
+from albert import command_line
 from albert import estimators
 from albert import input_pipeline
 from albert import run_squad_v1
 from albert import run_squad_v2
 from albert import squad_heads
 from albert import squad_utils
+from albert import tflite_export
 from albert import tokenization
 
 tf.disable_v2_behavior()
@@ -255,19 +258,78 @@ def test_v1_saved_model_and_tflite_predict_like_the_estimator(
     np.testing.assert_allclose(exported[key], expected[key], rtol=1e-4,
                                atol=1e-4)
   assert np.std(expected["start_log_prob"]) > 0.1
-  # The TFLite model's tensors carry the release's names.
-  interpreter = tf.lite.Interpreter(
-      model_path=os.path.join(export_dir, run_squad_v1.TFLITE_NAME))
-  interpreter.allocate_tensors()
-  for detail in interpreter.get_input_details():
-    interpreter.set_tensor(detail["index"], arrays[detail["name"]][:1])
-  interpreter.invoke()
-  outputs = {d["name"]: interpreter.get_tensor(d["index"])
-             for d in interpreter.get_output_details()}
+  # The TFLite model: the Task Library's BertQuestionAnswerer contract (end
+  # logits first), the SentencePiece model packed in it and beside it.
+  path = os.path.join(export_dir, run_squad_v1.TFLITE_NAME)
+  model = tflite_checks.check_contract(
+      path, SEQ, [("end_logits", [1, SEQ]), ("start_logits", [1, SEQ])],
+      ["30k-clean.model"])
+  with open(pretrained.spm_model_file, "rb") as f:
+    spm = f.read()
+  assert tflite_checks.packed_file(model, "30k-clean.model") == spm
+  with open(os.path.join(export_dir, "30k-clean.model"), "rb") as f:
+    assert f.read() == spm
+  assert not os.path.exists(os.path.join(export_dir,
+                                         "albert_model.int8.tflite"))
+  outputs = tflite_checks.run_batch(path, {
+      "ids": arrays["input_ids"], "mask": arrays["input_mask"],
+      "segment_ids": arrays["segment_ids"]})
   for name, key in (("start_logits", "start_log_prob"),
                     ("end_logits", "end_log_prob")):
-    np.testing.assert_allclose(outputs[name], expected[key][:1], rtol=1e-3,
-                               atol=1e-3)
+    np.testing.assert_allclose(outputs[name], expected[key], rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_v1_int8_tflite_is_written_when_its_answers_agree(
+    v1_run, pretrained, squad_files, tmp_path, caplog, monkeypatch):
+  """--quantize=dynamic: the command's own check on the dev windows, in
+  one line with the F1s and one with the sizes; a failed check is one
+  error line and leaves no int8 file (an earlier one is removed)."""
+  out, _, _ = v1_run
+  model_dir = fine_tuned_copy(out, str(tmp_path / "model"))
+  export_dir = str(tmp_path / "export")
+  int8_path = os.path.join(export_dir, "albert_model.int8.tflite")
+  caplog.set_level("INFO")
+
+  def export():
+    run_squad_v1.run(options_for(
+        run_squad_v1, pretrained, model_dir,
+        predict_file=squad_files["v1.1"]["dev"], do_predict=True,
+        init_checkpoint=None, export_dir=export_dir, quantize="dynamic"))
+    return [r.getMessage() for r in caplog.records
+            if r.getMessage().startswith(("TFLite int8 agreement:",
+                                          "TFLite sizes:"))]
+
+  agreement, sizes = export()
+  found = re.match(r"TFLite int8 agreement: F1 (\S+) \(int8\) vs (\S+) "
+                   r"\(float32\) against the gold answers of 60 questions "
+                   r"\(\d+ windows\) of .*dev-v1.1.json; at most 1 lower "
+                   r"allowed$", agreement)
+  assert found, agreement
+  int8_f1, float_f1 = float(found.group(1)), float(found.group(2))
+  assert float_f1 > 80.0 and int8_f1 >= float_f1 - 1.0
+  assert re.match(r"TFLite sizes: albert_model.tflite \S+ KB \(float32\), "
+                  r"albert_model.int8.tflite \S+ KB \(dynamic-range int8\); "
+                  r"without the \S+ KB of packed tokenizer/labels \S+ KB and "
+                  r"\S+ KB \(\d+%\)$", sizes), sizes
+  tflite_checks.check_contract(
+      int8_path, SEQ, [("end_logits", [1, SEQ]), ("start_logits", [1, SEQ])],
+      ["30k-clean.model"])
+  assert os.path.getsize(int8_path) < os.path.getsize(
+      os.path.join(export_dir, run_squad_v1.TFLITE_NAME))
+
+  monkeypatch.setattr(tflite_export, "MAX_F1_DROP", -101.0)
+  with pytest.raises(tflite_export.AgreementError) as raised:
+    export()
+  line = command_line.error_line(raised.value)
+  assert "\n" not in line
+  assert line.startswith("TFLite int8 agreement: F1 "), line
+  assert line.endswith("; at most -101 lower allowed: the int8 TFLite model "
+                       "disagrees with the float32 one; "
+                       "albert_model.int8.tflite not written "
+                       "(albert_model.tflite is)"), line
+  assert not os.path.exists(int8_path)
+  assert os.path.exists(os.path.join(export_dir, run_squad_v1.TFLITE_NAME))
 
 
 def test_v2_saved_model_returns_the_estimators_beam(v2_run, pretrained,
