@@ -229,3 +229,30 @@ def test_every_training_command_has_the_performance_and_distribution_flags(
   assert defaults["strategy"] == "none"
   assert defaults["num_devices"] is None
   assert defaults["worker_timeout_secs"] == 600
+
+
+@pytest.mark.slow
+def test_deploy_benchmark_runs_every_format_alike(tmp_path):
+  """scripts/benchmark_deploy.py: the README's Deploying table."""
+  config = dict(TINY, max_position_embeddings=32)
+  config_file = tmp_path / "albert_config.json"
+  config_file.write_text(json.dumps(config))
+  env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "scripts", "benchmark_deploy.py"),
+       "--albert_config_file=%s" % config_file, "--max_seq_length=16",
+       "--num_runs=3", "--warmup=1"],
+      env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  rows = {row["format"]: row
+          for row in json.loads(proc.stdout.strip().splitlines()[-1])}
+  assert sorted(rows) == sorted([
+      "TensorFlow SavedModel, fp32", "TFLite, fp32", "TFLite, dynamic int8",
+      "ONNX Runtime, fp32", "ONNX Runtime, int8"])
+  for name in ("TFLite, fp32", "ONNX Runtime, fp32"):
+    assert rows[name]["max_abs_diff"] < 1e-4
+  for row in rows.values():
+    assert row["bytes"] > 0 and row["seconds"] > 0
+  # Dynamic-range int8 weights make the TFLite model smaller.
+  assert rows["TFLite, dynamic int8"]["bytes"] < rows["TFLite, fp32"]["bytes"]
+  assert "| TFLite, fp32 | `albert_model.tflite` |" in proc.stdout
