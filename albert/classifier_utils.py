@@ -44,6 +44,7 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from albert import dropout_seeds
 from albert import fine_tuning_utils
 from albert import input_pipeline
 from albert import task_model
@@ -778,8 +779,7 @@ def create_model(albert_config, is_training, input_ids, input_mask,
 
   with tf.variable_scope("loss"):
     if is_training and classifier_dropout_prob > 0:
-      output_layer = tf.nn.dropout(output_layer, rate=classifier_dropout_prob)
-
+      output_layer = dropout_seeds.dropout(output_layer, classifier_dropout_prob)
     logits = tf.matmul(output_layer, output_weights, transpose_b=True)
     logits = tf.nn.bias_add(logits, output_bias)
     if not is_regression(task_name):

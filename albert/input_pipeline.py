@@ -20,18 +20,27 @@ contents, so a changed flag or tokenizer file never reuses a stale cache,
 and it is written under a temporary name so a crash never leaves a partial
 file that a later run would trust.
 
+Training reads an endless stream of epochs whose order is a function of a
+seed and the epoch alone (`epochs_dataset`), so a run can start at any
+`DataPosition`: whole epochs are skipped without reading them and the rest
+of the current one by reading raw records only. Record counts come from
+the files' framing (`check_tfrecord_framing`), cached beside the file
+(`record_count`).
+
 Not here: the temporary names and atomic writes themselves (staging,
-file_io).
+file_io); where a resumed run starts (training_position).
 """
 
 from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import collections
 import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import struct
 
@@ -287,6 +296,17 @@ def _int64_to_int32(example):
 # of the records this machine reads, (index, count).
 REPLICA_BATCH_SIZE = "replica_batch_size"
 INPUT_SHARD = "input_shard"
+# Params key of where this machine's training records start (a
+# `DataPosition`; see training_position). Without it training starts at
+# the beginning with a fresh seed.
+DATA_POSITION = "data_position"
+
+# Where a machine's training stream starts.
+#   seed: the run's seed; every epoch's order is a function of it and the
+#     epoch.
+#   examples: training records this machine has consumed before (its
+#     share, counted from the start of the first epoch).
+DataPosition = collections.namedtuple("DataPosition", ["seed", "examples"])
 
 
 def batch_size_of(params):
@@ -309,6 +329,124 @@ def shard(dataset, params):
   return dataset.shard(count, index) if count > 1 else dataset
 
 
+def fresh_seed():
+  """A seed for a run without --random_seed (recorded for its resumption)."""
+  return random.SystemRandom().randrange(1, 2**31 - 1)
+
+
+def position_of(params):
+  """The params' `DataPosition`, or the start with a fresh seed."""
+  position = params.get(DATA_POSITION)
+  if position is None:
+    return DataPosition(seed=fresh_seed(), examples=0)
+  return position
+
+
+def shard_size(num_records, params):
+  """Records of `num_records` that `shard(..., params)` keeps."""
+  index, count = params.get(INPUT_SHARD, (0, 1))
+  return max(0, (num_records - index + count - 1) // count)
+
+
+def shuffle_epoch(dataset, buffer_size, epoch, stream):
+  """`dataset` shuffled with a seed of (the pinned graph seed, epoch).
+
+  Args:
+    dataset: one epoch's elements.
+    buffer_size: shuffle buffer.
+    epoch: int64 scalar Tensor, the epoch.
+    stream: 0 or 1, so that two shuffles of one epoch (files, records)
+      differ.
+  """
+  return dataset.shuffle(buffer_size, seed=epoch * 2 + stream,
+                         reshuffle_each_iteration=False)
+
+
+def epochs_dataset(epoch_fn, records_per_epoch, position, what):
+  """The endless training stream, from `position`: epoch after epoch.
+
+  Each epoch is `epoch_fn(epoch)` built afresh, with the epoch function's
+  graph seed pinned to `position.seed`: tf.data derives a shuffle's seeds
+  from its op seed (see `shuffle_epoch`) and the graph's seed, and the
+  model's graph has its own. Every epoch's order is then a function of
+  (seed, epoch) only, so the stream can start anywhere: the epochs before
+  the position are never read, and the rest is skipped as raw records,
+  before any parsing.
+
+  Args:
+    epoch_fn: fn(epoch int64 Tensor) -> dataset of one epoch's serialized
+      records of this machine, in the epoch's order.
+    records_per_epoch: how many records `epoch_fn` yields.
+    position: `DataPosition`.
+    what: the data, for the error.
+
+  Returns:
+    A dataset of serialized records.
+
+  Raises:
+    ValueError: an epoch is empty.
+  """
+  if records_per_epoch < 1:
+    raise ValueError("%s: this machine's share of the training records is "
+                     "empty" % what)
+  epoch, offset = divmod(position.examples, records_per_epoch)
+  if position.examples:
+    tf.logging.info("%s: starting at epoch %d, record %d of %d (seed %d)",
+                    what, epoch, offset, records_per_epoch, position.seed)
+
+  def one_epoch(epoch):
+    tf.get_default_graph().seed = position.seed
+    return epoch_fn(epoch)
+
+  d = tf.data.Dataset.range(epoch, 2**62).flat_map(one_epoch)
+  return d.skip(offset) if offset else d
+
+
+def _count_sidecar_text(path, count):
+  return json.dumps({"file": file_fingerprint(path), "records": count},
+                    sort_keys=True)
+
+
+def record_count(path):
+  """Records in a TFRecord file; cached in "<path>.records.json".
+
+  Counting walks the file's record headers (`check_tfrecord_framing`):
+  a seek per record, cheap on a local disk but slow on remote storage, so
+  the count is kept beside the file with its size and mtime and reused
+  while they are unchanged. A file whose directory is not writable is
+  counted every time.
+  """
+  sidecar = path + ".records.json"
+  if tf.io.gfile.exists(sidecar):
+    with tf.io.gfile.GFile(sidecar) as f:
+      recorded = json.loads(f.read() or "{}")
+    if (recorded.get("file") == json.loads(json.dumps(file_fingerprint(path)))
+        and isinstance(recorded.get("records"), int)):
+      return recorded["records"]
+  count = check_tfrecord_framing(path)
+  try:
+    file_io.atomic_write_text(sidecar, _count_sidecar_text(path, count))
+  except (OSError, tf.errors.OpError) as e:
+    tf.logging.info("Not caching the record count of %s: %s", path, e)
+  return count
+
+
+def training_records(input_files, params, shuffle_buffer_size, what):
+  """This machine's endless stream of serialized training records.
+
+  Its share (`shard`) of the files' records, each epoch shuffled with a
+  buffer of `shuffle_buffer_size`, from `position_of(params)`.
+  """
+  total = sum(record_count(path) for path in input_files)
+
+  def epoch_fn(epoch):
+    d = shard(tf.data.TFRecordDataset(input_files), params)
+    return shuffle_epoch(d, shuffle_buffer_size, epoch, 1)
+
+  return epochs_dataset(epoch_fn, shard_size(total, params),
+                        position_of(params), what)
+
+
 def file_based_input_fn_builder(input_file, name_to_features, is_training,
                                 drop_remainder, shuffle_buffer_size=100):
   """An input_fn reading one TFRecord file of features.
@@ -316,7 +454,8 @@ def file_based_input_fn_builder(input_file, name_to_features, is_training,
   Args:
     input_file: TFRecord path (or list of paths).
     name_to_features: parsing spec.
-    is_training: repeat forever and shuffle.
+    is_training: read epoch after epoch, each shuffled, from the params'
+      `DataPosition` (see `training_records`).
     drop_remainder: drop the last partial batch (TPUs need static shapes).
     shuffle_buffer_size: records in the shuffle buffer when training.
 
@@ -324,14 +463,16 @@ def file_based_input_fn_builder(input_file, name_to_features, is_training,
     input_fn(params) -> tf.data.Dataset of feature dicts; the batch size is
     `batch_size_of(params)`, and training reads `shard(..., params)`.
   """
+  input_files = (list(input_file) if isinstance(input_file, (list, tuple))
+                 else [input_file])
 
   def input_fn(params):
     """The actual input function."""
-    d = tf.data.TFRecordDataset(input_file)
     if is_training:
-      d = shard(d, params)
-      d = d.repeat()
-      d = d.shuffle(buffer_size=shuffle_buffer_size)
+      d = training_records(input_files, params, shuffle_buffer_size,
+                           ", ".join(input_files))
+    else:
+      d = tf.data.TFRecordDataset(input_file)
     # Batching the serialized records first parses a whole batch per op.
     d = d.batch(batch_size_of(params), drop_remainder=drop_remainder)
     d = d.map(lambda records: decode_batch(records, name_to_features),

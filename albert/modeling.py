@@ -42,6 +42,8 @@ import six
 import tensorflow.compat.v1 as tf
 from tensorflow.compat import v2 as tf2
 
+from albert import dropout_seeds
+
 
 class AlbertConfigError(ValueError):
   """An albert_config.json (or dict) that cannot describe the model."""
@@ -818,11 +820,9 @@ def dropout(input_tensor, dropout_prob):
     dropout_prob: probability of dropping a value.
 
   Returns:
-    A Tensor of the same shape.
+    A Tensor of the same shape; masks are `dropout_seeds.dropout`'s.
   """
-  if dropout_prob is None or dropout_prob == 0.0:
-    return input_tensor
-  return tf.nn.dropout(input_tensor, rate=dropout_prob)
+  return dropout_seeds.dropout(input_tensor, dropout_prob)
 
 
 def layer_norm(input_tensor, name=None):

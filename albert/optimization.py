@@ -415,6 +415,38 @@ def _update_step(optimizer, grads_and_vars, global_step, loss_scale=None):
   return tf.group(update_op, scale_op, increment_op)
 
 
+def accumulation_runs():
+  """The batches accumulated since the last update: int32 local variable.
+
+  "gradient_accumulation/runs", made by the first caller (the model_fn's
+  `batch_counter`, or `accumulate_and_apply`) and shared by the next.
+  """
+  with tf.variable_scope("gradient_accumulation", reuse=tf.AUTO_REUSE):
+    return tf.get_variable(
+        "runs", shape=[], dtype=tf.int32, trainable=False,
+        initializer=tf.zeros_initializer(),
+        collections=[tf.GraphKeys.LOCAL_VARIABLES])
+
+
+def batch_counter(accumulation_steps):
+  """An int64 scalar that differs for every batch a run trains on.
+
+  global_step x accumulation_steps + the batches accumulated towards the
+  next update: a function of the training position, so a resumed run
+  counts as the uninterrupted run did (checkpoints are saved after an
+  update, when no batch is accumulated). Dropout masks are drawn from it
+  (dropout_seeds).
+
+  Args:
+    accumulation_steps: --gradient_accumulation_steps.
+  """
+  global_step = tf.train.get_or_create_global_step()
+  if accumulation_steps == 1:
+    return global_step
+  return (global_step * accumulation_steps +
+          tf.cast(accumulation_runs(), tf.int64))
+
+
 def accumulate_and_apply(optimizer, grads_and_vars, global_step,
                          accumulation_steps, loss_scale=None):
   """The training op with gradients summed over `accumulation_steps` runs.
@@ -448,11 +480,8 @@ def accumulate_and_apply(optimizer, grads_and_vars, global_step,
   if accumulation_steps == 1:
     return _update_step(optimizer, grads_and_vars, global_step, loss_scale)
 
+  runs = accumulation_runs()
   with tf.variable_scope("gradient_accumulation"):
-    runs = tf.get_variable(
-        "runs", shape=[], dtype=tf.int32, trainable=False,
-        initializer=tf.zeros_initializer(),
-        collections=[tf.GraphKeys.LOCAL_VARIABLES])
     accumulators = []
     accumulate_ops = []
     for grad, var in grads_and_vars:

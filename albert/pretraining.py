@@ -27,6 +27,7 @@ from __future__ import print_function
 import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
+from albert import dropout_seeds
 from albert import estimators
 from albert import input_pipeline
 from albert import modeling
@@ -258,7 +259,8 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
     precision = params.get("precision", "fp32")
     use_xla = params.get("use_xla", False)
-    with estimators.compilation_scope(use_xla):
+    with estimators.compilation_scope(use_xla), dropout_seeds.for_training(
+        is_training, params):
       model = modeling.AlbertModel(
           config=albert_config,
           is_training=is_training,
@@ -328,18 +330,22 @@ def name_to_features(max_seq_length, max_predictions_per_seq):
 
 
 def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
-                     is_training, num_cpu_threads=4):
+                     is_training, num_cpu_threads=4, record_counts=None):
   """Returns an input_fn reading pretraining TFRecords for TPUEstimator.
 
-  Training repeats and shuffles (files, then records); eval reads the files
-  once in order. Batches drop the remainder, as TPUs need static shapes.
+  Training reads epoch after epoch from the params' `DataPosition` (see
+  `input_pipeline.epochs_dataset`), each epoch's files and records
+  shuffled as released; eval reads the files once in order. Batches drop
+  the remainder, as TPUs need static shapes.
 
   Args:
     input_files: list of TFRecord paths.
     max_seq_length: length of the int features.
     max_predictions_per_seq: length of the masked-LM features.
-    is_training: repeat and shuffle.
+    is_training: read epochs and shuffle.
     num_cpu_threads: files read in parallel.
+    record_counts: (optional) records of each input file, when the caller
+      counted them (`check_pretraining_file`); else counted when training.
 
   Returns:
     input_fn(params) -> tf.data.Dataset of feature dicts.
@@ -349,22 +355,10 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
   def input_fn(params):
     """The actual input function."""
     batch_size = input_pipeline.batch_size_of(params)
-    if is_training and len(input_files) < input_pipeline.num_shards_of(
-        params):
-      # Fewer files than machines: each machine reads every file and keeps
-      # its share of the records, in file order (then shuffled).
-      d = input_pipeline.shard(tf.data.TFRecordDataset(input_files), params)
-      d = d.repeat().shuffle(buffer_size=100)
-    elif is_training:
-      d = tf.data.Dataset.from_tensor_slices(tf.constant(input_files))
-      d = input_pipeline.shard(d, params)
-      d = d.repeat()
-      d = d.shuffle(buffer_size=len(input_files))
-      cycle_length = min(num_cpu_threads, len(input_files))
-      d = d.interleave(tf.data.TFRecordDataset, cycle_length=cycle_length,
-                       num_parallel_calls=tf.data.experimental.AUTOTUNE,
-                       deterministic=False)
-      d = d.shuffle(buffer_size=100)
+    if is_training:
+      counts = record_counts or [input_pipeline.record_count(path)
+                                 for path in input_files]
+      d = _training_records(input_files, counts, params, num_cpu_threads)
     else:
       d = tf.data.TFRecordDataset(input_files)
     # Batching the serialized records first parses a whole batch per op.
@@ -374,6 +368,35 @@ def input_fn_builder(input_files, max_seq_length, max_predictions_per_seq,
     return d.prefetch(tf.data.experimental.AUTOTUNE)
 
   return input_fn
+
+
+def _training_records(input_files, record_counts, params, num_cpu_threads):
+  """This machine's endless stream of serialized pretraining records.
+
+  With at least as many files as machines each machine reads its share of
+  the files, in an order shuffled each epoch, `num_cpu_threads` at a time
+  interleaved (deterministically: a resumed run must see the same order);
+  with fewer, each reads every file and keeps its share of the records.
+  Either way the records then go through a 100-record shuffle buffer.
+  """
+  what = "input_file (%d files)" % len(input_files)
+  if len(input_files) < input_pipeline.num_shards_of(params):
+    return input_pipeline.training_records(input_files, params, 100, what)
+  index, count = params.get(input_pipeline.INPUT_SHARD, (0, 1))
+  files = input_files[index::count]
+  cycle_length = min(num_cpu_threads, len(files))
+
+  def epoch_fn(epoch):
+    d = tf.data.Dataset.from_tensor_slices(tf.constant(files))
+    d = input_pipeline.shuffle_epoch(d, len(files), epoch, 0)
+    d = d.interleave(tf.data.TFRecordDataset, cycle_length=cycle_length,
+                     num_parallel_calls=tf.data.experimental.AUTOTUNE,
+                     deterministic=True)
+    return input_pipeline.shuffle_epoch(d, 100, epoch, 1)
+
+  return input_pipeline.epochs_dataset(
+      epoch_fn, sum(record_counts[index::count]),
+      input_pipeline.position_of(params), what)
 
 
 def expand_input_files(patterns):
@@ -418,6 +441,9 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq,
       the embedding table fails deep in a session on CPU and silently reads
       zeros on GPU/TPU).
 
+  Returns:
+    The file's number of records.
+
   Raises:
     ValueError: the file is empty, unreadable, truncated, or
       lengths/features differ.
@@ -425,7 +451,7 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq,
   if tf.io.gfile.isdir(path):
     raise ValueError("input_file %s is a directory; give files or a glob "
                      "such as %s/*.tfrecord" % (path, path))
-  input_pipeline.check_tfrecord_framing(path)
+  num_records = input_pipeline.check_tfrecord_framing(path)
   try:
     record = next(iter(tf.io.tf_record_iterator(path)), None)
   except tf.errors.OpError as e:
@@ -469,3 +495,4 @@ def check_pretraining_file(path, max_seq_length, max_predictions_per_seq,
           "input_file %s holds segment id %d but the config's "
           "type_vocab_size is %d" %
           (path, max(segments), albert_config.type_vocab_size))
+  return num_records

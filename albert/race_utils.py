@@ -550,7 +550,7 @@ def create_model(albert_config, is_training, input_ids, input_mask,
 
   with tf.variable_scope("loss"):
     if is_training and dropout_prob > 0:
-      pooled_output = tf.nn.dropout(pooled_output, rate=dropout_prob)
+      pooled_output = modeling.dropout(pooled_output, dropout_prob)
     logits = tf.matmul(pooled_output, output_weights, transpose_b=True)
     logits = tf.nn.bias_add(logits, output_bias)
     logits = tf.reshape(logits, [-1, num_labels])

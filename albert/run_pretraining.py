@@ -17,7 +17,8 @@
 python -m albert.run_pretraining --input_file=... --output_dir=... \
     --albert_config_file=... --do_train --do_eval
 
-Re-running with the same output_dir resumes from its last checkpoint.
+Re-running with the same output_dir resumes from its last checkpoint, and
+from the data position that checkpoint was saved at (training_position).
 """
 
 from __future__ import absolute_import
@@ -126,10 +127,12 @@ class PretrainingTask(driver.Task):
     """Expands --input_file and checks every file's first record."""
     o = self.options
     self.input_files = pretraining.expand_input_files(o.input_file)
-    for path in self.input_files:
-      pretraining.check_pretraining_file(path, o.max_seq_length,
-                                         o.max_predictions_per_seq,
-                                         self.albert_config)
+    # The counts place a resumed run in its epoch (training_position).
+    self.record_counts = [
+        pretraining.check_pretraining_file(path, o.max_seq_length,
+                                           o.max_predictions_per_seq,
+                                           self.albert_config)
+        for path in self.input_files]
     tf.logging.info("*** Input Files *** %s", ", ".join(self.input_files))
 
   def check_checkpoints(self):
@@ -183,7 +186,7 @@ class PretrainingTask(driver.Task):
     o = self.options
     return pretraining.input_fn_builder(
         self.input_files, o.max_seq_length, o.max_predictions_per_seq,
-        is_training=is_training)
+        is_training=is_training, record_counts=self.record_counts)
 
   def train_input_fn(self):
     return self._input_fn(is_training=True)

@@ -34,6 +34,7 @@ import collections
 import tensorflow.compat.v1 as tf
 
 from albert import checkpoints
+from albert import dropout_seeds
 from albert import estimators
 from albert import modeling
 from albert import optimization
@@ -81,7 +82,8 @@ def model_fn_builder(build_head, init_checkpoint, learning_rate,
     precision = params.get("precision", "fp32")
     compiled = estimators.compilation_scope(params.get("use_xla", False))
     with compiled, modeling.compute_dtype_scope(
-        modeling.compute_dtype_of(precision)):
+        modeling.compute_dtype_of(precision)), dropout_seeds.for_training(
+            mode == tf.estimator.ModeKeys.TRAIN, params):
       head = build_head(features, mode, params)
     tvars = tf.trainable_variables()
     scaffold_fn, initialized = None, {}

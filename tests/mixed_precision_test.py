@@ -205,7 +205,12 @@ def test_bf16_pretraining_learns_as_fp32_does(data, tmp_path):
     results[precision] = run_pretraining.run(
         run_pretraining_test.options_for(
             directory, path, out, do_train=True, do_eval=True,
-            num_train_steps=120, precision=precision))
+            num_train_steps=120, precision=precision,
+            # 120 steps end on either side of a sudden drop in the loss
+            # depending on the data order and rounding: with some seeds
+            # fp32 and bf16 straddle it (seed 3 before the seeded order,
+            # seed 1 since). Seed 2 is clear of it in both precisions.
+            random_seed=2))
     # The checkpoint is float32 under the released names.
     shapes = dict(tf.train.list_variables(tf.train.latest_checkpoint(out)))
     assert "bert/encoder/transformer/group_0/inner_group_0/attention_1/self/" \
