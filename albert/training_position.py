@@ -185,6 +185,13 @@ def resume_position(options, seed, distribution=None, is_chief=True):
         "assuming every step so far consumed %d records per machine, as "
         "this run's steps do", RECORD_NAME, current["examples_per_step"])
   current["examples"] = examples
+  if current["num_workers"] > 1 and options.random_seed is None:
+    # Only the chief's fresh seed is recorded: the others would resume
+    # with it, not with their own.
+    tf.logging.warning(
+        "DATA POSITION: several workers without --random_seed: a resumed "
+        "run reads exactly where it stopped only on the chief; pass "
+        "--random_seed for every worker to resume exactly")
   if is_chief:
     segments = [s for s in segments if s["from_step"] < step] + [current]
     file_io.atomic_write_text(
