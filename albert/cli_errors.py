@@ -20,7 +20,9 @@ line on stderr, "<program>: error: <what>" and exit code 1, or
 "<program>: interrupted" and 130, since a traceback would only bury the
 line that says what to change. ALBERT_TRACEBACK=1 shows the traceback
 instead. `raise_on_sigterm` makes SIGTERM end a run like Ctrl-C (exit 143),
-so the same clean-up runs. `error_line` is the one line for an error.
+so the same clean-up runs; a `Terminated` may carry its own exit status
+(the training commands' preemption, albert/preemption.py: 75).
+`error_line` is the one line for an error.
 
 Standard library only: the quickstart ends through it before TensorFlow's
 compat.v1 API and the model code are loaded. A TensorFlow error can only
@@ -36,6 +38,7 @@ import errno
 import os
 import signal
 import sys
+import traceback
 
 # Set to show the traceback of an error instead of its one line.
 TRACEBACK_ENV = "ALBERT_TRACEBACK"
@@ -45,14 +48,17 @@ class Terminated(KeyboardInterrupt):
   """A signal (SIGTERM), raised like Ctrl-C so that the same clean-up runs.
 
   Attributes:
-    signum: the signal; the exit code is 128 + signum.
+    signum: the signal.
     words: what the command's last line says happened ("terminated").
+    exit_status: the exit code: 128 + signum unless given (a preempted
+      training run's is preemption.EXIT_STATUS).
   """
 
-  def __init__(self, signum, words="terminated"):
+  def __init__(self, signum, words="terminated", exit_status=None):
     super(Terminated, self).__init__(words)
     self.signum = signum
     self.words = words
+    self.exit_status = exit_status or 128 + signum
 
 
 def raise_on_sigterm(words="terminated"):
@@ -129,16 +135,22 @@ def run_command(program, work, expected=(), describe=error_line,
 
   Raises:
     SystemExit: 1 after an expected error, 128 + the signal after Ctrl-C
-      or `Terminated`. Other errors propagate with their traceback.
+      or `Terminated` (its exit_status when it has its own, such as a
+      preempted run's). Other errors propagate with their traceback.
   """
   try:
     return work()
   except KeyboardInterrupt as e:
+    status = getattr(e, "exit_status", 128 + signal.SIGINT)
     if os.environ.get(TRACEBACK_ENV):
-      raise
+      if status == 128 + getattr(e, "signum", signal.SIGINT):
+        raise
+      # A status of its own is what callers loop on (a preempted run's
+      # "try again"): shown with the traceback, not replaced by it.
+      traceback.print_exc()
     words = getattr(e, "words", "interrupted")
     sys.stderr.write("%s: %s%s\n" % (program, words, after_interrupt))
-    sys.exit(128 + getattr(e, "signum", signal.SIGINT))
+    sys.exit(status)
   except Exception as e:  # pylint: disable=broad-except
     if os.environ.get(TRACEBACK_ENV) or not is_expected(e, expected):
       raise

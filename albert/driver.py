@@ -25,7 +25,8 @@ run_pretraining, run_classifier, run_race and run_squad_v1/v2 are each a
   4. check output_dir's checkpoints (resume, start afresh, or what to
      evaluate) and that output_dir is writable;
   5. build the estimator (estimators, distributed);
-  6. train;
+  6. train (SIGTERM stops after the step in flight and saves it; the run
+     then ends with preemption.Preempted, exit status 75);
   7. evaluate;
   8. predict and export with the best (or latest) checkpoint.
 
@@ -35,7 +36,7 @@ GLUE, RACE and SQuAD, run_pretraining.PretrainingTask for pretraining.
 
 Not here: flags (command_line), the estimator and its RunConfig
 (estimators, distributed), checkpoint evaluation (checkpoints), the
-fine-tuning rules (fine_tuning).
+fine-tuning rules (fine_tuning), SIGTERM's handling (preemption).
 """
 
 from __future__ import absolute_import
@@ -50,6 +51,7 @@ from albert import distributed
 from albert import estimators
 from albert import file_io
 from albert import modeling
+from albert import preemption
 
 # Which phases a run has.
 Modes = collections.namedtuple("Modes",
@@ -240,7 +242,17 @@ def run(options, task_class):
   Raises:
     ValueError: on missing or inconsistent flags, data or checkpoints;
       nothing is trained or written before these checks pass.
+    preemption.Preempted: SIGTERM arrived; training stopped after the step
+      in flight and saved its checkpoint (nothing is evaluated, predicted
+      or exported). Rerunning the same command continues.
   """
+  # SIGTERM is a preemption notice: stop after this step, save, exit 75.
+  with preemption.handling_sigterm(options.output_dir):
+    return _run(options, task_class)
+
+
+def _run(options, task_class):
+  """`run` with SIGTERM handled."""
   modes = task_class.modes_for(options)
   _check_flags(options, task_class, modes)
   task = task_class(task_class.make_context(options, modes))
@@ -266,7 +278,11 @@ def run(options, task_class):
         estimators.describe_batch(options, task.batch_sizes()[0],
                                   distribution),
         estimators.describe_precision(options))
-    estimator.train(input_fn=input_fn, max_steps=num_train_steps)
+    with preemption.while_training():
+      estimator.train(input_fn=input_fn, max_steps=num_train_steps)
+      preemption.stop_if_preempted(
+          options.output_dir, is_chief,
+          distribution and distribution.worker_timeout_secs)
   if not is_chief:
     # Evaluation, predictions and the export are the chief's.
     task.log_left_to_chief(distribution.task_name)

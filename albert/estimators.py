@@ -19,10 +19,12 @@ tf.distribute strategy), `make_estimator` (a TPUEstimator, or a
 `distributed.DistributedEstimator` under a strategy), the performance
 flags' checks and estimator params (`check_performance_flags`,
 `model_params`, `compilation_scope` for XLA), the TRAIN spec every model_fn
-returns (`train_spec`) and the SavedModel export (`export_saved_model`).
+returns (`train_spec`, with the preemption hook) and the SavedModel export
+(`export_saved_model`).
 
 Not here: the strategies and TF_CONFIG (distributed), checkpoint
-initialisation and evaluation (checkpoints), logging hooks (progress).
+initialisation and evaluation (checkpoints), logging hooks (progress),
+SIGTERM handling (preemption).
 """
 
 from __future__ import absolute_import
@@ -36,6 +38,7 @@ import tensorflow.compat.v1 as tf
 from albert import checkpoints
 from albert import distributed
 from albert import modeling
+from albert import preemption
 from albert import progress
 
 
@@ -321,8 +324,10 @@ def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
                gradient_accumulation_steps=1):
   """The TRAIN TPUEstimatorSpec every task returns.
 
-  On CPU/GPU it carries a `progress.ThroughputHook` logging loss, examples/s and
-  ETA; on TPU the loss lives on the device and TPUEstimator logs rates.
+  It carries a `preemption.StopHook` (SIGTERM stops training after the step
+  in flight) and, on CPU/GPU, a `progress.ThroughputHook` logging loss,
+  examples/s and ETA; on TPU the loss lives on the device and TPUEstimator
+  logs rates.
 
   Args:
     loss: scalar loss tensor.
@@ -337,7 +342,11 @@ def train_spec(loss, train_op, batch_size, num_train_steps, use_tpu,
   Returns:
     `tf.estimator.tpu.TPUEstimatorSpec`.
   """
-  hooks = []
+  # Every training run stops after the step in flight on SIGTERM (the
+  # driver's preemption handling); on TPU, after the loop in flight.
+  train_op, stop_hook = preemption.with_stop_hook(
+      train_op, runs_per_step=gradient_accumulation_steps)
+  hooks = [stop_hook]
   if not use_tpu:
     hooks.append(progress.ThroughputHook(
         batch_size, num_train_steps, log_every_n_steps, loss=loss,

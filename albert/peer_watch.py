@@ -26,10 +26,11 @@ separate process (it imports nothing but the standard library):
 
 It connects to every peer's port until each has answered once, then keeps
 checking them. If TIMEOUT_SECS pass before a peer first answers, or after
-it last did, it ends process PID and then prints one line naming the peer
+it last did, it kills process PID and then prints one line naming the peer
 and its address (last, after whatever TensorFlow logged). It exits when PID
-does; PID stops it when training is over (peers that finished then close
-their ports, as they should).
+does (SIGTERM, a preemption notice, leaves it watching); PID stops it when
+training is over (peers that finished then close their ports, as they
+should).
 """
 
 import os
@@ -110,19 +111,19 @@ def watch(pid, timeout_secs, program, task, peers):
 
 def _end(pid, message):
   """Ends `pid`, then prints `message`: the last line the user sees."""
-  os.kill(pid, signal.SIGTERM)
-  # TensorFlow handles SIGTERM itself and does not stop while it waits.
-  for _ in range(30):
-    if not process_alive(pid):
-      break
-    time.sleep(0.1)
-  else:
-    os.kill(pid, signal.SIGKILL)
+  # Not SIGTERM: to the training commands that is a preemption notice
+  # (finish the step, save, exit 75), which a worker waiting for a peer
+  # that is gone can never act on. Killed, it writes nothing more; the
+  # line goes out at once, before whoever waits for the worker reads.
+  os.kill(pid, signal.SIGKILL)
   sys.stderr.write(message)
   sys.stderr.flush()
 
 
 def main(argv):
+  # A preemption notice is SIGTERM to every process of the machine; the
+  # watch stays to bound the worker's last step (it leaves with the worker).
+  signal.signal(signal.SIGTERM, signal.SIG_IGN)
   pid, timeout_secs, program, task = (int(argv[1]), float(argv[2]), argv[3],
                                       argv[4])
   peers = [tuple(arg.split("=", 1)) for arg in argv[5:]]
