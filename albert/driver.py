@@ -52,6 +52,7 @@ from albert import estimators
 from albert import file_io
 from albert import modeling
 from albert import preemption
+from albert import training_position
 
 # Which phases a run has.
 Modes = collections.namedtuple("Modes",
@@ -263,16 +264,21 @@ def _run(options, task_class):
   file_io.check_output_dir_writable(options.output_dir)
 
   num_train_steps, num_warmup_steps = task.train_steps()
+  # One seed orders the data and draws dropout: a resumed run keeps it.
+  seed = training_position.run_seed(options, modes.train)
   distribution, estimator = _make_estimator(
       task, task.model_fn(plan.init_checkpoint, num_train_steps,
-                          num_warmup_steps))
+                          num_warmup_steps), seed)
   summary = {"best": None, "eval_history": None, "predictions": None,
              "export_path": None}
   is_chief = distribution is None or distribution.is_chief
   if modes.train:
     if is_chief:
       file_io.remove_dead_run_leftovers(options.output_dir)
-    input_fn = task.train_input_fn()
+    # The records the uninterrupted run would read next.
+    input_fn = training_position.with_position(
+        task.train_input_fn(), training_position.resume_position(
+            options, seed, distribution, is_chief))
     task.log_training(
         num_train_steps, num_warmup_steps,
         estimators.describe_batch(options, task.batch_sizes()[0],
@@ -317,7 +323,7 @@ def _check_flags(options, task_class, modes):
       options, _train_batch_size(options, modes), use_tpu=options.use_tpu)
 
 
-def _make_estimator(task, model_fn):
+def _make_estimator(task, model_fn, seed):
   """Step 5: (the `distributed.Distribution` or None, the estimator)."""
   options = task.options
   # Last: with several machines this waits for the whole cluster.
@@ -326,7 +332,7 @@ def _make_estimator(task, model_fn):
       use_tpu=options.use_tpu)
   run_config = estimators.run_config_from_options(
       options, iterations_per_loop=task.iterations_per_loop(),
-      distribution=distribution)
+      distribution=distribution, random_seed=seed)
   train_batch_size, eval_batch_size, predict_batch_size = task.batch_sizes()
   estimator = estimators.make_estimator(
       model_fn, run_config, use_tpu=options.use_tpu,

@@ -34,7 +34,9 @@ UTILITIES = {"classifier_utils", "race_utils", "squad_utils", "squad_data",
              "input_pipeline", "pretraining", "command_line", "estimators",
              "distributed", "checkpoints", "file_io", "staging", "progress",
              "cli_errors", "modeling", "tokenization", "optimization",
-             "text_lines", "onnx_graph", "onnx_runtime", "onnx_check"}
+             "text_lines", "onnx_graph", "onnx_runtime", "onnx_check",
+             "preemption", "training_position", "dropout_seeds",
+             "tflite_export", "tflite_metadata"}
 
 
 def albert_imports(path):

@@ -382,16 +382,6 @@ def test_two_workers_stop_after_the_same_step_and_resume(data, tmp_path):
 
 # --- Resuming gives the weights of an uninterrupted run. ---------------------
 
-def _driver_resumes_the_data_position():
-  with open(os.path.join(ROOT, "albert", "driver.py")) as f:
-    return "training_position." in f.read()
-
-
-@pytest.mark.xfail(
-    not _driver_resumes_the_data_position(),
-    reason="needs issue 23 item 2 wired into the driver: a resumed run's "
-           "input skipping what the checkpoint's steps consumed "
-           "(training_position.with_position in albert/driver.py)")
 def test_k_steps_sigterm_and_resume_equal_one_run(data, tmp_path, monkeypatch):
   """Issue 23 item 3: with dropout off and a fixed seed, 6 steps in one run
   and 2 + SIGTERM + 4 give the same weights (the resumed input must skip
