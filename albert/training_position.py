@@ -28,7 +28,7 @@ checkpoint the run saves, even when the process is killed (kill -9)
 between two checkpoints.
 
 `run_seed` picks the seed (--random_seed, else the recorded one, else a
-fresh one), `resume_position` the `input_pipeline.DataPosition`, and
+fresh one; for several workers one they all derive from TF_CONFIG), `resume_position` the `input_pipeline.DataPosition`, and
 `with_position` hands it to a task's training input_fn through its params.
 
 Not here: the stream itself (input_pipeline), the driver's sequence
@@ -39,11 +39,13 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import hashlib
 import json
 import os
 
 import tensorflow.compat.v1 as tf
 
+from albert import distributed
 from albert import file_io
 from albert import input_pipeline
 
@@ -104,7 +106,27 @@ def run_seed(options, training=True):
     tf.logging.info("Resuming with the run's seed %d (%s)", recorded,
                     record_path(options.output_dir))
     return recorded
+  if getattr(options, "strategy", None) == "multi_worker_mirrored":
+    return cluster_seed()
   return input_pipeline.fresh_seed()
+
+
+def cluster_seed(tf_config=None):
+  """A new multi-worker run's seed, the same on every worker.
+
+  Each worker picks its seed before the workers can talk, and a resumed
+  worker reads the chief's recorded seed: a seed of each worker's own would
+  change the non-chief workers' order on resume. So a run without
+  --random_seed takes one from what every worker is given alike, the
+  cluster in TF_CONFIG.
+  """
+  config = distributed.read_tf_config(tf_config)
+  cluster = json.dumps(config[0] if config else None, sort_keys=True)
+  seed = int(hashlib.sha256(cluster.encode("utf-8")).hexdigest()[:8],
+             16) % (2 ** 31 - 1)
+  tf.logging.info("Multi-worker run without --random_seed: seed %d from the "
+                  "cluster in TF_CONFIG (the same on every worker)", seed)
+  return seed
 
 
 def num_workers_of(distribution):
@@ -185,13 +207,6 @@ def resume_position(options, seed, distribution=None, is_chief=True):
         "assuming every step so far consumed %d records per machine, as "
         "this run's steps do", RECORD_NAME, current["examples_per_step"])
   current["examples"] = examples
-  if current["num_workers"] > 1 and options.random_seed is None:
-    # Only the chief's fresh seed is recorded: the others would resume
-    # with it, not with their own.
-    tf.logging.warning(
-        "DATA POSITION: several workers without --random_seed: a resumed "
-        "run reads exactly where it stopped only on the chief; pass "
-        "--random_seed for every worker to resume exactly")
   if is_chief:
     segments = [s for s in segments if s["from_step"] < step] + [current]
     file_io.atomic_write_text(

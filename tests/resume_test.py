@@ -157,6 +157,30 @@ class _Cluster(object):
     self.num_replicas = num_workers
 
 
+def test_every_worker_of_a_new_run_takes_the_same_seed(tmp_path,
+                                                      monkeypatch):
+  """Without --random_seed, workers cannot agree on a fresh seed, and the
+  non-chief ones would resume with the chief's recorded one: the seed
+  comes from the cluster every worker is given."""
+  cluster = {"worker": ["127.0.0.1:2001", "127.0.0.1:2002"]}
+  seeds = []
+  for index in (0, 1):
+    monkeypatch.setenv("TF_CONFIG", json.dumps(
+        {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+    options = types.SimpleNamespace(
+        output_dir=str(tmp_path / str(index)), random_seed=None,
+        strategy="multi_worker_mirrored")
+    seeds.append(training_position.run_seed(options))
+  assert seeds[0] == seeds[1]
+  other = {"worker": ["127.0.0.1:2001", "127.0.0.1:2003"]}
+  assert training_position.cluster_seed(json.dumps(
+      {"cluster": other, "task": {"type": "worker", "index": 0}})) != seeds[0]
+  # One machine: a fresh seed each new run.
+  options = types.SimpleNamespace(output_dir=str(tmp_path / "one"),
+                                  random_seed=None, strategy="none")
+  assert len({training_position.run_seed(options) for _ in range(3)}) > 1
+
+
 def test_position_follows_the_checkpoint_and_changed_batches(tmp_path,
                                                              caplog):
   out = str(tmp_path)
