@@ -108,8 +108,10 @@ def run_flag_specs(save_checkpoints_steps=1000, iterations_per_loop=1000,
       ("integer", "keep_checkpoint_max", keep_checkpoint_max,
        "How many checkpoints to keep (0: all of them)."),
       ("integer", "random_seed", None,
-       "Graph-level random seed (initialisation of new variables, dropout, "
-       "input shuffling) for reproducible runs; unset: a fresh seed."),
+       "Seed of new variables' initialisation, dropout masks and the "
+       "training data's order; unset: a fresh seed for a new run (the same "
+       "on every worker of a cluster), and a resumed run keeps the seed it "
+       "was started with (output_dir/data_position.json)."),
   ] + performance_flag_specs() + distribution_flag_specs()
 
 
