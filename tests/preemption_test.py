@@ -371,13 +371,20 @@ def test_two_workers_stop_after_the_same_step_and_resume(data, tmp_path):
   assert not os.path.exists(os.path.join(out, "eval_results.txt"))
   print("multi-worker SIGTERM to both exits: %.2f s" % seconds)
 
-  # Relaunched, the pair resumes from step 5 and finishes.
+  # Relaunched, the pair resumes from step 5 and ends where a pair that
+  # was never stopped ends.
   outputs, _, _ = distributed_test._run_workers(args)  # pylint: disable=protected-access
   for returncode, output in outputs:
     assert returncode == 0, output[-3000:]
     assert "Restoring parameters from %s" % os.path.join(
         out, "model.ckpt-5") in output
   assert _latest(out) == "model.ckpt-12"
+  whole = str(tmp_path / "whole")
+  outputs, _, _ = distributed_test._run_workers(_pretraining_args(  # pylint: disable=protected-access
+      data, whole, 12, strategy="multi_worker_mirrored",
+      worker_timeout_secs=120))
+  assert [returncode for returncode, _ in outputs] == [0, 0]
+  _assert_same_weights(whole, out)
 
 
 # --- Resuming gives the weights of an uninterrupted run. ---------------------
@@ -399,6 +406,11 @@ def test_k_steps_sigterm_and_resume_equal_one_run(data, tmp_path, monkeypatch):
   run_pretraining.run(_pretraining_options(data, resumed, num_train_steps=6,
                                            do_eval=False))
   assert _latest(resumed) == _latest(whole) == "model.ckpt-6"
+  _assert_same_weights(whole, resumed)
+
+
+def _assert_same_weights(whole, resumed):
+  """Every variable of the two latest checkpoints within 1e-5."""
   for name, _ in tf.train.list_variables(whole):
     np.testing.assert_allclose(tf.train.load_variable(resumed, name),
                                tf.train.load_variable(whole, name),
