@@ -39,7 +39,6 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
-import argparse
 import contextlib
 import errno
 import json
@@ -52,6 +51,7 @@ import time
 
 from albert import cli_errors
 from albert import quickstart_corpus
+from albert import quickstart_flags
 from albert import staging
 
 # The small model: factorized embedding (E=64 < H=128), one shared group.
@@ -96,33 +96,8 @@ _TEMP_NAME = re.compile(
 
 
 def parse_args(argv):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--output_dir", default="quickstart_output",
-                      help="Where the corpus, data and model go.")
-  parser.add_argument("--vocab_size", type=int, default=4000)
-  parser.add_argument("--max_seq_length", type=int, default=64)
-  parser.add_argument("--max_predictions_per_seq", type=int, default=10)
-  parser.add_argument("--dupe_factor", type=int, default=4)
-  parser.add_argument("--train_batch_size", type=int, default=64)
-  parser.add_argument("--num_train_steps", type=int, default=1500)
-  # LAMB at 1e-2 left the unigram plateau fastest in a 400-step sweep on
-  # this corpus (AdamW 1e-4..2e-3 and LAMB 5e-3 were slower).
-  parser.add_argument("--learning_rate", type=float, default=1e-2)
-  parser.add_argument("--optimizer", default="lamb",
-                      choices=["adamw", "lamb"])
-  parser.add_argument("--max_eval_steps", type=int, default=25)
-  parser.add_argument("--precision", default="fp32",
-                      choices=["fp32", "bf16", "fp16"],
-                      help="Compute precision of pretraining (see "
-                      "run_pretraining --precision).")
-  parser.add_argument("--num_workers", type=int, default=os.cpu_count())
-  parser.add_argument("--corpus_max_bytes", type=int, default=None,
-                      help="Cap the corpus (for a faster smoke run).")
-  parser.add_argument("--fresh", action="store_true",
-                      help="Delete what an earlier quickstart wrote in "
-                      "output_dir first instead of resuming (other files "
-                      "there are kept).")
-  return parser.parse_args(argv)
+  """The quickstart's flags (albert/quickstart_flags.py defines them)."""
+  return quickstart_flags.parse_args(argv)
 
 
 def stage(message):

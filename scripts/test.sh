@@ -6,7 +6,9 @@
 # Tests run in ALBERT_TEST_PROCESSES processes (default 2; pytest-xdist):
 # building TensorFlow graphs is single-threaded Python, so two processes on
 # two cores take half the time. `-n 0` after it runs everything in one.
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ALBERT_ROOT"  # pytest's configuration and tests/ are found from here
 selection=()
 if [ "${1:-}" = "--fast" ]; then
   shift

@@ -458,3 +458,56 @@ def test_env_install_check_shows_why_an_import_failed(tmp_path):
   assert result.stderr.rstrip("\n").endswith(
       "error: installing requirements into %s failed (see above)" % venv)
   assert not (venv / ".albert-requirements").exists()
+
+
+# --- 4. scripts/quickstart.sh --help answers at once, creating nothing -----
+
+
+def tree(path):
+  return sorted(os.path.relpath(os.path.join(d, name), path)
+                for d, dirs, files in os.walk(path) for name in dirs + files)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_quickstart_sh_help_prints_the_defaults_without_a_venv(tmp_path,
+                                                               flag):
+  # A copy of what --help needs, so that anything it created would show.
+  repo = tmp_path / "repo"
+  for name in ("scripts/quickstart.sh", "scripts/env.sh",
+               "albert/quickstart_flags.py", "requirements.txt",
+               "requirements-test.txt"):
+    os.makedirs(os.path.dirname(repo / name), exist_ok=True)
+    with open(os.path.join(ROOT, name), "rb") as f:
+      (repo / name).write_bytes(f.read())
+  work = tmp_path / "work"
+  work.mkdir()
+  before = tree(tmp_path)
+  venv = tmp_path / "venv"  # does not exist: --help must not create it
+  # The interpreter this venv was made from: no TensorFlow on its path.
+  base_python = os.path.join(sys.base_prefix, "bin",
+                             os.path.basename(sys.executable))
+  env = child_env(ALBERT_VENV=str(venv), PYTHON=base_python, COLUMNS="80")
+  env.pop("PYTHONPATH")
+  started = time.time()
+  result = subprocess.run(["bash", str(repo / "scripts" / "quickstart.sh"),
+                           "--num_train_steps=5", flag], cwd=str(work),
+                          env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+  seconds = time.time() - started
+  assert result.returncode == 0, result.stderr
+  assert seconds < 10
+  assert result.stderr == ""
+  words = " ".join(result.stdout.split())  # as read, whatever the wrapping
+  for shown in ("Pretraining steps (default: 1500)",
+                "Optimizer (default: lamb)", "default: fp32)",
+                "model go (default: quickstart_output)",
+                "vocabulary size (default: 4000)",
+                "learning rate (default: 0.01)", "(default: one per CPU)"):
+    assert shown in words
+  # The options part is `python -m albert.quickstart --help`, as recorded.
+  with open(os.path.join(ROOT, "tests", "help_texts", "quickstart.txt")) as f:
+    recorded = f.read()
+  assert result.stdout.endswith("\n\n" + recorded)
+  assert tree(tmp_path) == before
+  assert not venv.exists()
