@@ -143,16 +143,28 @@ def save_pretraining_checkpoint(albert_config, checkpoint_path, seed=0,
           albert_config, model.get_pooled_output(),
           tf.zeros_like(input_ids[:, 0]))
     tf.train.get_or_create_global_step()
-    rng = np.random.RandomState(seed)
-    with tf.Session() as sess:
-      sess.run(tf.global_variables_initializer())
-      for var in tf.trainable_variables():
-        value = sess.run(var)
-        var.load(value + rng.normal(0.0, 0.05, value.shape).astype(
-            value.dtype), sess)
-      tf.train.Saver().save(sess, checkpoint_path, write_meta_graph=False,
-                            write_state=False)
-      return {v.op.name: sess.run(v) for v in tf.global_variables()}
+    return save_with_noise(tf.trainable_variables(), checkpoint_path, seed)
+
+
+def save_with_noise(variables, checkpoint_path, seed):
+  """Saves the current graph's variables, `variables` with noise added.
+
+  Noise (N(0, 0.05)) on top of the initializers, so that a zero bias or a
+  unit gamma that failed to load cannot pass for a loaded one.
+
+  Returns:
+    {variable name: numpy value} of every global variable saved.
+  """
+  rng = np.random.RandomState(seed)
+  with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for var in variables:
+      value = sess.run(var)
+      var.load(value + rng.normal(0.0, 0.05, value.shape).astype(
+          value.dtype), sess)
+    tf.train.Saver().save(sess, checkpoint_path, write_meta_graph=False,
+                          write_state=False)
+    return {v.op.name: sess.run(v) for v in tf.global_variables()}
 
 
 def make_tiny_albert_dir(directory, vocab_size=120, hidden_size=32,

@@ -15,6 +15,8 @@
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import hub_fixtures
+
 from albert import classifier_utils
 from albert import modeling
 from albert import race_utils
@@ -66,16 +68,7 @@ def save_task_checkpoint(config, path, head=None, num_labels=3, seed=0,
   with tf.Graph().as_default():
     tf.set_random_seed(seed)
     task_graph(config, head, *_placeholders(width), num_labels=num_labels)
-    rng = np.random.RandomState(seed)
-    with tf.Session() as sess:
-      sess.run(tf.global_variables_initializer())
-      for var in tf.global_variables():
-        value = sess.run(var)
-        var.load(value + rng.normal(0.0, 0.05, value.shape).astype(
-            value.dtype), sess)
-      tf.train.Saver().save(sess, path, write_meta_graph=False,
-                            write_state=False)
-      return {v.op.name: sess.run(v) for v in tf.global_variables()}
+    return hub_fixtures.save_with_noise(tf.global_variables(), path, seed)
 
 
 def tf_outputs(config, checkpoint, head, ids, mask, segments, num_labels=3):
