@@ -23,11 +23,13 @@ from albert import cli_errors
 from albert import driver
 from albert import estimators
 from albert import preemption
+from albert import pretraining
 from albert import run_classifier
 from albert import run_pretraining
 
 import distributed_test
 import hub_fixtures
+import resume_test
 import run_classifier_test
 import run_pretraining_test
 
@@ -407,6 +409,15 @@ def test_k_steps_sigterm_and_resume_equal_one_run(data, tmp_path, monkeypatch):
                                            do_eval=False))
   assert _latest(resumed) == _latest(whole) == "model.ckpt-6"
   _assert_same_weights(whole, resumed)
+  # The examples too: each run's recorded positions, replayed through the
+  # input it trained with, give the same 6 batches of 16.
+  input_fn = pretraining.input_fn_builder(
+      [data[1]], run_pretraining_test.SEQ, run_pretraining_test.PRED,
+      is_training=True)
+  ids_whole = resume_test._consumed(whole, input_fn, 16, 6, "input_ids")  # pylint: disable=protected-access
+  assert len(ids_whole) == 6 * 16
+  assert ids_whole == resume_test._consumed(  # pylint: disable=protected-access
+      resumed, input_fn, 16, 6, "input_ids")
 
 
 def _assert_same_weights(whole, resumed):
