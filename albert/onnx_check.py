@@ -55,13 +55,13 @@ from albert import squad_data
 from albert import squad_metrics
 from albert import squad_predictions
 from albert import squad_utils
+from albert import text_lines
 
 # Thresholds of the agreement the command asserts.
 MIN_COSINE = 0.99
 MIN_SAME_ARGMAX = 0.99
 MIN_PEARSON = 0.99
 MAX_F1_POINTS = 1.0
-PAIR_SEPARATOR = "|||"
 # squad_task's defaults for decoding answers.
 N_BEST_SIZE = 20
 MAX_ANSWER_LENGTH = 30
@@ -105,7 +105,7 @@ def _read_lines(check_file):
   if not lines:
     raise CheckFileError("check_file %s has no text: expected one text per "
                          "line, or 'text_a %s text_b'" %
-                         (check_file, PAIR_SEPARATOR))
+                         (check_file, text_lines.SEPARATOR))
   return lines
 
 
@@ -116,14 +116,14 @@ def text_examples(check_file):
   """
   examples = []
   for number, line in _read_lines(check_file):
-    parts = [part.strip() for part in line.split(PAIR_SEPARATOR)]
-    if len(parts) > 2 or not all(parts):
-      raise CheckFileError(
-          "check_file %s line %d: expected a text or 'text_a %s text_b', "
-          "got %r" % (check_file, number, PAIR_SEPARATOR, line[:80]))
+    # The same line format, and messages, as extract_features' input.
+    try:
+      text_a, text_b = text_lines.parse_line(
+          line.encode("utf-8"), "check_file " + check_file, number)
+    except text_lines.InputLineError as e:
+      raise CheckFileError(str(e))
     examples.append(classifier_utils.InputExample(
-        guid="check-%d" % number, text_a=parts[0],
-        text_b=parts[1] if len(parts) == 2 else None, label="0"))
+        guid="check-%d" % number, text_a=text_a, text_b=text_b, label="0"))
   return examples
 
 

@@ -16,6 +16,8 @@ import sys
 
 import pytest
 
+import quickstart_test
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV_SH = os.path.join(ROOT, "scripts", "env.sh")
 # What a shell prints about itself before and after sourcing.
@@ -119,14 +121,7 @@ def test_sourcing_twice_adds_the_venv_and_repository_once(tmp_path):
 
 def broken_venv(tmp_path):
   """A venv whose pip installs nothing and whose tensorflow fails."""
-  venv = tmp_path / "venv"
-  (venv / "bin").mkdir(parents=True)
-  python = venv / "bin" / "python"
-  python.write_text(
-      "#!/bin/sh\n"
-      "if [ \"$1\" = -m ] && [ \"$2\" = pip ]; then exit 0; fi\n"
-      "exec '%s' \"$@\"\n" % sys.executable)
-  python.chmod(0o755)
+  venv = quickstart_test.fake_venv(tmp_path)
   shadow = tmp_path / "shadow"
   shadow.mkdir()
   (shadow / "tensorflow.py").write_text("raise ImportError('sentinel')\n")
