@@ -61,6 +61,7 @@ import tensorflow.compat.v1 as tf
 
 from albert import command_line
 from albert import export_utils
+from albert import file_io
 from albert import hf_format
 from albert import modeling
 from albert import onnx_check
@@ -303,6 +304,17 @@ def remove_dead_leftovers(path):
       staging.remove_file_quietly(os.path.join(parent, entry))
 
 
+def _remove_stale_int8(export_path):
+  """Removes the int8 model of an earlier quantized export to export_path.
+
+  It would describe the earlier model beside this one. A file of that
+  name that this command did not write is left alone.
+  """
+  stale = int8_path_for(export_path)
+  if os.path.isfile(stale) and is_previous_export(stale):
+    file_io.remove_stale_result(stale, "this export is not quantized")
+
+
 def _write_model(model, path):
   """Serializes a ModelProto to a local file (under 2 GB: one protobuf)."""
   with open(path, "wb") as f:
@@ -385,6 +397,8 @@ def export_onnx(albert_config, init_checkpoint, export_path, head=None,
                                        batch_size)
   except OSError as e:
     raise export_utils.write_failed(export_path, e)
+  if not quantize:
+    _remove_stale_int8(export_path)
   return OnnxExportSummary(
       export_path=export_path, init_checkpoint=init_checkpoint, head=head,
       file_bytes=os.path.getsize(export_path),

@@ -340,6 +340,16 @@ def test_encoder_int8_agreement_is_the_pooled_cosine(tiny, tmp_path):
   # (Smaller only for real sizes: the tiny model's weights are less than
   # the quantization nodes; ALBERT-base's int8 file is 0.26x.)
   assert os.path.exists(summary.int8_path)
+  # Exported again without --quantize: the earlier int8 model would
+  # describe the earlier export, so it goes; a user's file of that name
+  # stays.
+  export(tiny, str(tmp_path / "m.onnx"), overwrite_export_path=True)
+  assert not os.path.exists(summary.int8_path)
+  with open(summary.int8_path, "w") as f:
+    f.write("mine")
+  export(tiny, str(tmp_path / "m.onnx"), overwrite_export_path=True)
+  with open(summary.int8_path) as f:
+    assert f.read() == "mine"
 
 
 @pytest.mark.slow
