@@ -38,6 +38,7 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import collections
 import contextlib
 import json
 import os
@@ -56,6 +57,7 @@ from albert import distributed
 from albert import estimators
 from albert import modeling
 from albert import onnx_runtime
+from albert import op_profile
 from albert import pretraining
 from albert import progress
 
@@ -82,6 +84,9 @@ FLAG_DEFAULTS = command_line.define_flags([
      "With --runtime=onnxruntime: time the dynamic int8 model "
      "(export_to_onnx --quantize=int8).",
      {"enum_values": ["none", "int8"]}),
+    ("bool", "profile", False,
+     "After the table, print each mode's traced step by op class (matmul, "
+     "softmax, LayerNorm, GELU, casts, optimizer, ...; albert.op_profile)."),
     ("bool", "measure_peak", True,
      "Measure this machine's matmul peak in the chosen precision, for the "
      "table's share-of-peak column."),
@@ -193,21 +198,30 @@ def _random_inputs(config, batch_size, seq_length, max_predictions, seed=0):
 
 
 def _time_runs(session, op, num_steps, warmup_steps):
-  """Seconds per run of `op`, after warm-up."""
+  """(seconds per run of `op` after warm-up, {op class: seconds}).
+
+  The op classes are one more traced run's (albert.op_profile), after the
+  timed ones so the trace's overhead is not timed.
+  """
   for _ in range(warmup_steps):
     session.run(op)
   start = time.time()
   for _ in range(num_steps):
     session.run(op)
-  return (time.time() - start) / num_steps
+  seconds = (time.time() - start) / num_steps
+  _, class_seconds = op_profile.profile_step(session, op)
+  return seconds, class_seconds
 
 
 def time_training(config, options, distribution=None):
-  """Seconds per training run (one global batch) of the pretraining model_fn.
+  """Training runs (one global batch) of the pretraining model_fn.
 
   With a `distributed.Distribution` (--strategy=mirrored), every replica runs
   the model_fn on its share of the batch, as in run_pretraining: the
   gradients' all-reduce is part of the timed step.
+
+  Returns:
+    (seconds per run, {op class: seconds} of one traced run).
   """
   replicas = distribution.num_replicas if distribution else 1
   model_fn = pretraining.model_fn_builder(
@@ -241,17 +255,21 @@ def time_training(config, options, distribution=None):
                     else None) as s:
       s.run([tf.global_variables_initializer(),
              tf.local_variables_initializer()])
-      seconds = _time_runs(s, train_op, options.num_steps,
-                           options.warmup_steps)
+      timing = _time_runs(s, train_op, options.num_steps,
+                          options.warmup_steps)
       loss = s.run(loss)
   if not np.isfinite(loss):
     raise ValueError("the training step's loss is %s: the benchmark's "
                      "numbers would mean nothing" % loss)
-  return seconds
+  return timing
 
 
 def time_inference(config, options):
-  """Seconds per encoder forward pass (one batch) to the sequence output."""
+  """Encoder forward passes (one batch) to the sequence output.
+
+  Returns:
+    (seconds per pass, {op class: seconds} of one traced pass).
+  """
   with tf.Graph().as_default():
     tf.set_random_seed(0)
     features = _random_inputs(config, options.batch_size,
@@ -287,12 +305,15 @@ def _encoder_weights(config):
 
 
 def time_onnxruntime_inference(config, options):
-  """Seconds per encoder forward pass (one batch) in ONNX Runtime.
+  """Encoder forward passes (one batch) in ONNX Runtime.
 
   The model is albert.onnx_graph's, with `_encoder_weights`, written to a
   temporary directory (removed afterwards) and, with --quantize=int8,
   quantized as export_to_onnx does; one InferenceSession on the CPU with
   ONNX Runtime's default threads (all cores).
+
+  Returns:
+    (seconds per pass, None: ONNX Runtime's ops are not profiled here).
   """
   onnx, _ = onnx_runtime.require_onnx("benchmark --runtime=onnxruntime")
   from albert import onnx_graph  # pylint: disable=g-import-not-at-top
@@ -320,7 +341,7 @@ def time_onnxruntime_inference(config, options):
   start = time.time()
   for _ in range(options.num_steps):
     session.run(outputs, feed)
-  return (time.time() - start) / options.num_steps
+  return (time.time() - start) / options.num_steps, None
 
 
 def activation_bytes_lower_bound(config, batch_size, seq_length, training):
@@ -494,10 +515,17 @@ def run(options):
     progress.log_progress("benchmark: timing %s (%d warm-up + %d runs)", name,
                           options.warmup_steps, options.num_steps)
     try:
-      seconds = (time_training(config, options, distribution)
-                 if name == "train" else time_fn(config, options))
+      seconds, class_seconds = (
+          time_training(config, options, distribution)
+          if name == "train" else time_fn(config, options))
     except (MemoryError, tf.errors.ResourceExhaustedError) as e:
       raise out_of_memory(options, e)
+    if class_seconds is not None:
+      results[name + "_outside_matmul_share"] = round(
+          op_profile.outside_matmul_share(class_seconds), 3)
+      results[name + "_profile"] = collections.OrderedDict(
+          (kind, round(value * 1000, 3))
+          for kind, value in class_seconds.items())
     results[name + "_step_ms"] = round(seconds * 1000, 2)
     results[name + "_examples_per_sec"] = round(examples / seconds, 3)
     results[name + "_tokens_per_sec"] = round(tokens / seconds, 1)
@@ -506,8 +534,11 @@ def run(options):
   return results
 
 
-def format_table(results):
-  """The human-readable report of `run`'s results."""
+def format_table(results, profile=False):
+  """The human-readable report of `run`'s results.
+
+  With `profile`, each mode's op-class table follows.
+  """
   lines = [
       "ALBERT benchmark: %s (H=%d, L=%d), seq %d, batch %d%s%s, %s%s, "
       "%s, %d CPU cores (%s)" % (
@@ -526,16 +557,32 @@ def format_table(results):
   if peak:
     lines.append("matmul peak measured here: %.0f GFLOP/s in %s" %
                  (peak, results["precision"]))
-  lines.append("%-6s %10s %12s %12s %10s %10s" % (
-      "mode", "step ms", "examples/s", "tokens/s", "GFLOP/s", "of peak"))
+  lines.append("%-6s %10s %12s %12s %10s %10s %12s" % (
+      "mode", "step ms", "examples/s", "tokens/s", "GFLOP/s", "of peak",
+      "non-matmul"))
   for name in ("train", "infer"):
     if results.get(name + "_examples_per_sec") is None:
       continue
     gflops = results[name + "_gflops"]
-    lines.append("%-6s %10.1f %12.2f %12.0f %10.1f %10s" % (
+    outside = results.get(name + "_outside_matmul_share")
+    lines.append("%-6s %10.1f %12.2f %12.0f %10.1f %10s %12s" % (
         name, results[name + "_step_ms"],
         results[name + "_examples_per_sec"], results[name + "_tokens_per_sec"],
-        gflops, "%.0f%%" % (100.0 * gflops / peak) if peak else "-"))
+        gflops, "%.0f%%" % (100.0 * gflops / peak) if peak else "-",
+        "-" if outside is None else "%.0f%%" % (100.0 * outside)))
+  if any(results.get(name + "_outside_matmul_share") is not None
+         for name in ("train", "infer")):
+    lines.append("non-matmul: the share of one traced step's op time "
+                 "outside matmuls (--profile: by op class)")
+  if profile:
+    for name in ("train", "infer"):
+      class_ms = results.get(name + "_profile")
+      if class_ms:
+        lines.append("")
+        lines.append(op_profile.format_profile(
+            "%s (%s)" % (name, results["precision"]),
+            {kind: ms / 1000.0 for kind, ms in class_ms.items()},
+            results[name + "_step_ms"] / 1000.0))
   return "\n".join(lines)
 
 
@@ -543,7 +590,7 @@ def _main(options):
   # Graph-building chatter (variables, features) would bury the table.
   with progress.show_only_own_logs():
     results = run(options)
-  print(format_table(results))
+  print(format_table(results, profile=options.profile))
   print(json.dumps(results, sort_keys=True))
 
 

@@ -580,8 +580,11 @@ def create_optimizer(loss, init_lr, num_train_steps, num_warmup_steps,
   if loss_scale is not None:
     grads_and_vars = loss_scale.unscale(grads_and_vars)
   grads_and_vars = all_reduce_gradients(grads_and_vars)
-  if gradient_accumulation_steps == 1 and loss_scale is None:
-    grads_and_vars = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
-    return apply_gradients(opt, grads_and_vars, global_step)
-  return accumulate_and_apply(opt, grads_and_vars, global_step,
-                              gradient_accumulation_steps, loss_scale)
+  # One name scope for the update's ops, so profiles (albert.op_profile)
+  # can tell them from the model's; variables keep their names.
+  with tf.name_scope("optimizer"):
+    if gradient_accumulation_steps == 1 and loss_scale is None:
+      grads_and_vars = clip_gradients(grads_and_vars, clip_norm=CLIP_NORM)
+      return apply_gradients(opt, grads_and_vars, global_step)
+    return accumulate_and_apply(opt, grads_and_vars, global_step,
+                                gradient_accumulation_steps, loss_scale)

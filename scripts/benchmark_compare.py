@@ -13,6 +13,10 @@ last JSON lines said. The README's performance table is made with it:
 scripts/benchmark_hf.py); without it only this project's rows are run.
 --onnxruntime adds inference rows of the same encoder in ONNX Runtime
 (fp32 and dynamic int8; `pip install .[onnx]`).
+--profile passes --profile to both benchmarks and ends with one more table:
+each row's traced step by op class (albert/op_profile.py's classes, which
+scripts/benchmark_hf.py uses for torch.profiler too), in ms and in % of the
+row's op time, and the share outside matmuls.
 """
 
 import argparse
@@ -49,6 +53,8 @@ def main():
                       help="XLA settings of this project's rows")
   parser.add_argument("--onnxruntime", action="store_true",
                       help="add ONNX Runtime inference rows (fp32, int8)")
+  parser.add_argument("--profile", action="store_true",
+                      help="add a table of each row's step by op class")
   args = parser.parse_args()
 
   common = ["--albert_config_file=%s" % args.albert_config_file,
@@ -56,6 +62,8 @@ def main():
             "--batch_size=%d" % args.batch_size,
             "--num_steps=%d" % args.num_steps,
             "--warmup_steps=%d" % args.warmup_steps, "--mode=both"]
+  if args.profile:
+    common.append("--profile")
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
   rows = []
   for precision in args.precisions.split(","):
@@ -91,8 +99,38 @@ def main():
     print("| %s | %s | %s | %s |" % (
         name, result["precision"], rate(result["train_examples_per_sec"]),
         rate(result["infer_examples_per_sec"])))
+  if args.profile:
+    print()
+    print_profiles(rows)
   print(json.dumps([result for _, result in rows]))
 
+
+def print_profiles(rows):
+  """One Markdown table: op-class ms (and share) of every profiled step."""
+  columns = [("%s %s %s" % ("PyTorch" if result.get("framework") == "pytorch"
+                            else "TF" + (" XLA" if result.get("xla") else ""),
+                            result["precision"], mode),
+              result[mode + "_profile"], result[mode + "_outside_matmul_share"])
+             for _, result in rows for mode in ("train", "infer")
+             if result.get(mode + "_profile")]
+  if not columns:
+    return
+  classes = []
+  for _, profile, _ in columns:
+    classes += [kind for kind in profile if kind not in classes]
+  print("| op class: ms (share) | %s |" %
+        " | ".join(title for title, _, _ in columns))
+  print("|---|%s" % ("---|" * len(columns)))
+  totals = [sum(profile.values()) or 1.0 for _, profile, _ in columns]
+  for kind in classes:
+    values = [profile.get(kind, 0.0) for _, profile, _ in columns]
+    if any(values):
+      print("| %s | %s |" % (kind, " | ".join(
+          "%.0f (%.0f%%)" % (value, 100.0 * value / total)
+          for value, total in zip(values, totals))))
+  print("| all ops | %s |" % " | ".join("%.0f" % total for total in totals))
+  print("| outside matmuls | %s |" % " | ".join(
+      "%.0f%%" % (100.0 * share) for _, _, share in columns))
 
 if __name__ == "__main__":
   main()

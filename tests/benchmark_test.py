@@ -11,6 +11,7 @@ import pytest
 
 from albert import benchmark
 from albert import modeling
+from albert import op_profile
 from albert import run_classifier
 from albert import run_pretraining
 from albert import run_race
@@ -67,11 +68,24 @@ def test_run_times_both_modes_with_every_option(config_file):
                                                               rel=0.01)
     assert results[mode + "_gflops"] == pytest.approx(
         rate * flops / 1e9, rel=0.05, abs=0.1)
-  table = benchmark.format_table(results)
+    # One traced step per mode, by op class (albert.op_profile).
+    profile = results[mode + "_profile"]
+    assert set(profile) == set(op_profile.OP_CLASSES)
+    assert profile["matmul"] > 0 and profile["layer_norm"] > 0
+    assert (profile["optimizer"] > 0) == (mode == "train")
+    assert 0 < results[mode + "_outside_matmul_share"] < 1
+    assert results[mode + "_outside_matmul_share"] == pytest.approx(
+        op_profile.outside_matmul_share(profile), abs=0.01)
+  table = benchmark.format_table(results, profile=True)
   assert ("seq 16, batch 2 x 2 accumulated over 2 replicas (mirrored over 2 "
           "virtual CPU devices), bf16, TensorFlow") in table
-  assert [line.split()[0] for line in table.splitlines()[-2:]] == [
-      "train", "infer"]
+  rows = [line.split() for line in table.splitlines()
+          if line.split()[:1] in (["train"], ["infer"])]
+  assert [row[0] for row in rows] == ["train", "infer"]
+  assert [row[-1] for row in rows] == [
+      "%.0f%%" % (100 * results[mode + "_outside_matmul_share"])
+      for mode in ("train", "infer")]
+  assert "profile train (bf16): " in table and "profile infer (bf16): " in table
 
 
 @pytest.mark.slow
