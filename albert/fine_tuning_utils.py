@@ -142,7 +142,8 @@ def create_albert(albert_config,
       input_mask=input_mask,
       token_type_ids=segment_ids,
       use_one_hot_embeddings=use_one_hot_embeddings,
-      use_einsum=use_einsum)
+      use_einsum=use_einsum,
+      hand_written_gradients=True)
   return (model.get_pooled_output(), model.get_sequence_output())
 
 

@@ -40,14 +40,13 @@ import re
 import numpy as np
 import six
 import tensorflow.compat.v1 as tf
-from tensorflow.compat import v2 as tf2
 
 from albert import dropout_seeds
+from albert import layer_ops
 
 
 class AlbertConfigError(ValueError):
   """An albert_config.json (or dict) that cannot describe the model."""
-
 
 
 def load_albert_config(albert_config_file, max_seq_length):
@@ -511,7 +510,8 @@ class AlbertModel(object):
                use_one_hot_embeddings=False,
                use_einsum=True,
                scope=None,
-               compute_dtype=None):
+               compute_dtype=None,
+               hand_written_gradients=False):
     """Builds the model graph.
 
     Args:
@@ -522,16 +522,19 @@ class AlbertModel(object):
       token_type_ids: (optional) int32 Tensor [B, S] of segment ids.
       use_one_hot_embeddings: look embeddings up by one-hot matmul (faster on
         TPU) instead of gather.
-      use_einsum: compute the attention projections with einsum, as the
-        release did; False makes them 2-D matmuls, which oneDNN fuses with
-        their bias (faster on CPUs) and which exporters without Einsum
-        need. The feed-forward layers are 2-D matmuls either way.
+      use_einsum: the attention projections as einsums (the release's);
+        False: 2-D matmuls, which exporters without Einsum need. The
+        feed-forward layers are 2-D matmuls either way.
       scope: (optional) variable scope; defaults to "bert".
       compute_dtype: (optional) dtype of the encoder's compute: tf.float32,
         or tf.bfloat16 / tf.float16 for mixed precision (variables stay
         float32; embeddings, LayerNorm statistics and softmax are computed
         in float32). Defaults to `current_compute_dtype()`. Outputs are
         float32 either way, so heads and losses need no change.
+      hand_written_gradients: in training, GELU's gradient is
+        layer_ops.gelu_for_training's (faster); not for graphs that leave
+        this package (TF-Hub modules, SavedModels), since a gradient
+        written in Python does not travel with the graph.
 
     Raises:
       ValueError: the config is invalid, or the sequence is longer than
@@ -584,6 +587,8 @@ class AlbertModel(object):
       # heads (the losses) read float32 outputs.
       encoder_getter = (float32_variables_getter if is_half(compute_dtype)
                         else None)
+      activation = get_activation(
+          config.hidden_act, hand_written_gradients and is_training)
       with tf.variable_scope("encoder", custom_getter=encoder_getter):
         # [B, S, T] float mask, shared by every layer.
         attention_mask = create_attention_mask_from_input_mask(
@@ -598,7 +603,7 @@ class AlbertModel(object):
             num_attention_heads=config.num_attention_heads,
             intermediate_size=config.intermediate_size,
             inner_group_num=config.inner_group_num,
-            intermediate_act_fn=get_activation(config.hidden_act),
+            intermediate_act_fn=activation,
             hidden_dropout_prob=config.hidden_dropout_prob,
             attention_probs_dropout_prob=config.attention_probs_dropout_prob,
             initializer_range=config.initializer_range,
@@ -646,58 +651,11 @@ class AlbertModel(object):
     return self.output_embedding_table
 
 
-def gelu(x):
-  """Gaussian Error Linear Unit, the tanh approximation used by BERT/ALBERT.
-
-  Args:
-    x: float Tensor.
-
-  Returns:
-    `x` with the GELU activation applied.
-  """
-  # tf.nn.gelu(approximate=True) computes the same formula, 0.5 x (1 + tanh(
-  # sqrt(2/pi) (x + 0.044715 x^3))) (to 1e-6). In bfloat16 its forward and
-  # gradient take ~40% less time than the formula spelled out the release's
-  # way (whose float64 constants cost extra casts); in float32 they tie.
-  return tf2.nn.gelu(x, approximate=True)
-
-
-def swish(x):
-  """x * sigmoid(x)."""
-  return x * tf.sigmoid(x)
-
-
-_ACTIVATIONS = {
-    "linear": None,
-    "relu": tf.nn.relu,
-    "gelu": gelu,
-    "tanh": tf.tanh,
-    "swish": swish,
-}
-
-
-def get_activation(activation_string):
-  """Maps an activation name (as in the config) to a function.
-
-  Args:
-    activation_string: name, or a callable (returned as is). "" and None
-      mean linear.
-
-  Returns:
-    A Python function, or None for linear.
-
-  Raises:
-    ValueError: the name is not known.
-  """
-  if not isinstance(activation_string, six.string_types):
-    return activation_string
-  if not activation_string:
-    return None
-  act = activation_string.lower()
-  if act not in _ACTIVATIONS:
-    raise ValueError("Unknown hidden_act %r; expected one of %s" %
-                     (activation_string, sorted(_ACTIVATIONS)))
-  return _ACTIVATIONS[act]
+# The release's activation functions (they live with the encoder's other
+# tensor math now).
+gelu = layer_ops.gelu
+swish = layer_ops.swish
+get_activation = layer_ops.get_activation
 
 
 CheckpointAssignment = collections.namedtuple(
@@ -1036,8 +994,7 @@ def dense_layer_3d(input_tensor,
                    name=None):
   """A dense layer projecting [B, F, H] to heads [B, F, N, D].
 
-  The kernel is stored 2-D [H, N*D] as in the released checkpoints and
-  reshaped to heads at run time.
+  The kernel is stored 2-D [H, N*D], as in the released checkpoints.
 
   Args:
     input_tensor: float Tensor [B, F, H].
@@ -1067,7 +1024,7 @@ def dense_layer_3d(input_tensor,
       ret = tf.einsum("BFH,HND->BFND", input_tensor, w)
       ret += tf.reshape(b, [num_attention_heads, head_size])
     else:
-      ret = matmul_bias_2d(input_tensor, w, b)  # [B*F, N*D]
+      ret = layer_ops.matmul_bias(input_tensor, w, b)  # [B*F, N*D]
       ret = tf.reshape(ret, input_shape[0:2] +
                        [num_attention_heads, head_size])
   if activation is not None:
@@ -1109,7 +1066,7 @@ def dense_layer_3d_proj(input_tensor,
       w = tf.reshape(w, [num_attention_heads, head_size, hidden_size])
       ret = tf.einsum("BFND,NDH->BFH", input_tensor, w) + b
     else:
-      ret = matmul_bias_2d(input_tensor, w, b)  # [B*F, H]
+      ret = layer_ops.matmul_bias(input_tensor, w, b)  # [B*F, H]
       ret = tf.reshape(ret, input_shape[0:2] + [hidden_size])
   if activation is not None:
     return activation(ret)
@@ -1130,16 +1087,14 @@ def dense_layer_2d(input_tensor,
     output_size: O.
     initializer: kernel initializer.
     activation: (optional) activation function.
-    use_einsum: unused: this layer is one 2-D matmul either way, the form
-      oneDNN fuses with the bias and the activation (the released einsum,
-      "BFH,HO->BFO", is the same product).
+    use_einsum: unused: one 2-D matmul either way (what oneDNN fuses).
     num_attention_heads: unused; kept for the released signature.
     name: variable scope.
 
   Returns:
     float Tensor [B, F, O].
   """
-  del num_attention_heads  # Unused; the released signature has it.
+  del num_attention_heads, use_einsum  # Kept for the released signature.
   input_shape = get_shape_list(input_tensor)
   hidden_size = input_shape[2]
   with tf.variable_scope(name):
@@ -1148,32 +1103,10 @@ def dense_layer_2d(input_tensor,
     b = tf.get_variable(name="bias", shape=[output_size],
                         dtype=input_tensor.dtype,
                         initializer=tf.zeros_initializer)
-    del use_einsum  # One matmul either way (see the docstring).
-    ret = matmul_bias_2d(input_tensor, w, b)  # [B*F, O]
+    ret = layer_ops.matmul_bias(input_tensor, w, b)  # [B*F, O]
     if activation is not None:
       ret = activation(ret)
   return tf.reshape(ret, input_shape[0:2] + [output_size])
-
-
-def matmul_bias_2d(input_tensor, w, b):
-  """[..., W] x [W, O] + [O] as one 2-D matmul and bias_add: [N, O].
-
-  This exact shape (MatMul, then BiasAdd, then optionally GELU, ReLU or
-  tanh on the 2-D result) is what TensorFlow's oneDNN graph rewrite fuses
-  into one kernel; an einsum, a 3-D tensordot or a broadcast `+ b` is not,
-  and leaves the bias and the activation as separate passes over memory.
-
-  Args:
-    input_tensor: float Tensor [..., W].
-    w: float Tensor [W, O].
-    b: float Tensor [O].
-
-  Returns:
-    float Tensor [N, O], N the product of the leading input dims.
-  """
-  width = get_shape_list(w, expected_rank=2)[0]
-  return tf.nn.bias_add(tf.matmul(tf.reshape(input_tensor, [-1, width]), w),
-                        b)
 
 
 def einsum_via_matmul(input_tensor, w, num_inner_dims):
@@ -1219,11 +1152,12 @@ def dot_product_attention(q, k, v, bias, dropout_rate=0.0):
     float Tensor [B, N, F, D].
   """
   compute_dtype = q.dtype
+  # q [B, N, F, D] is smaller than the logits; for D = 64 scaling is exact.
+  q *= tf.cast(1.0 / math.sqrt(float(get_shape_list(q)[-1])), compute_dtype)
   logits = tf.matmul(q, k, transpose_b=True)  # [B, N, F, T]
   # Mixed precision takes the softmax in float32: its exponentials and sums
   # are where 16 bits lose the most, and the matmuls stay 16-bit.
   logits = tf.cast(logits, tf.float32)
-  logits = tf.multiply(logits, 1.0 / math.sqrt(float(get_shape_list(q)[-1])))
   if bias is not None:
     # Masked positions get a large negative logit, so after softmax they hold
     # ~0 probability; -10000 (not -inf) keeps fully masked rows finite.

@@ -268,7 +268,8 @@ def model_fn_builder(albert_config, init_checkpoint, learning_rate,
           input_mask=features["input_mask"],
           token_type_ids=features["segment_ids"],
           use_one_hot_embeddings=use_one_hot_embeddings,
-          compute_dtype=modeling.compute_dtype_of(precision))
+          compute_dtype=modeling.compute_dtype_of(precision),
+          hand_written_gradients=True)
 
       (masked_lm_loss, masked_lm_example_loss,
        masked_lm_log_probs) = get_masked_lm_output(

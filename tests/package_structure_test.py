@@ -23,7 +23,7 @@ MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 800
 # Older modules still over the limit, at their size today: they may only
 # shrink.
-OVERSIZED_MODULES = {"modeling.py": 1522, "create_pretraining_data.py": 1555,
+OVERSIZED_MODULES = {"modeling.py": 1478, "create_pretraining_data.py": 1555,
                      "classifier_utils.py": 1083}
 # What the run_* scripts build on; modules below them must not import these.
 DRIVERS = {"driver", "fine_tuning", "run_pretraining", "run_classifier",
@@ -36,7 +36,7 @@ UTILITIES = {"classifier_utils", "race_utils", "squad_utils", "squad_data",
              "cli_errors", "modeling", "tokenization", "optimization",
              "text_lines", "onnx_graph", "onnx_runtime", "onnx_check",
              "preemption", "training_position", "dropout_seeds",
-             "tflite_export", "tflite_metadata"}
+             "tflite_export", "tflite_metadata", "op_profile", "layer_ops"}
 
 
 def albert_imports(path):
