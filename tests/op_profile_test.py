@@ -140,7 +140,13 @@ def test_training_step_has_every_part():
     }
     spec = model_fn(features, None, tf.estimator.ModeKeys.TRAIN,
                     {"batch_size": 2})
-    _, classes = _traced_kernels(spec.train_op)
+    kernels, classes = _traced_kernels(spec.train_op)
+  # The encoder's GELU (layer_ops.gelu_for_training), forward and backward,
+  # is classed as GELU too, not only the masked-LM head's tf.nn.gelu.
+  encoder_gelu = [name for op, name in kernels if "/transformer/" in name and
+                  op_profile.op_class(op, name) == "gelu"]
+  assert any(name.startswith("gradients/") for name in encoder_gelu)
+  assert any(not name.startswith("gradients/") for name in encoder_gelu)
   for name in ("matmul", "batch_matmul", "softmax", "layer_norm", "gelu",
                "optimizer", "loss", "embedding", "gradient_sum"):
     assert classes[name] > 0, (name, classes)
