@@ -214,8 +214,7 @@ def _time_runs(session, op, num_steps, warmup_steps):
   for _ in range(num_steps):
     session.run(op)
   seconds = (time.time() - start) / num_steps
-  _, class_seconds = op_profile.profile_step(session, op)
-  return seconds, class_seconds
+  return seconds, op_profile.profile_step(session, op)
 
 
 def time_training(config, options, distribution=None):
@@ -425,6 +424,9 @@ def check_options(options):
   estimators.check_performance_flags(options, use_tpu=False, hub_module=None)
   if options.runtime == "onnxruntime":
     _check_onnxruntime_options(options)
+    if options.profile:
+      raise ValueError("--profile with --runtime=onnxruntime: the op "
+                       "profile is of TensorFlow's steps")
   elif options.quantize != "none":
     raise ValueError("--quantize=%s: only with --runtime=onnxruntime (the "
                      "TensorFlow rows use --precision)" % options.quantize)

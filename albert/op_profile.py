@@ -32,7 +32,6 @@ from __future__ import division
 from __future__ import print_function
 
 import collections
-import time
 
 import tensorflow.compat.v1 as tf
 
@@ -130,6 +129,23 @@ def _is_optimizer(node_name):
                                "learning_rate"))
 
 
+def executed_ops(step_stats):
+  """[(op type, node name, seconds)] of the ops one traced step ran.
+
+  Args:
+    step_stats: a `tf.RunMetadata`'s step_stats.
+  """
+  ops = []
+  for device in step_stats.dev_stats:
+    for node in device.node_stats:
+      label = node.timeline_label  # "name = OpType(inputs)"
+      op_type = (label.split(" = ", 1)[1].split("(", 1)[0]
+                 if " = " in label else node.node_name)
+      ops.append((op_type, node.node_name,
+                  (node.op_end_rel_micros - node.op_start_rel_micros) / 1e6))
+  return ops
+
+
 def classify_step_stats(step_stats):
   """{class: seconds} summed over the executed ops of one traced step.
 
@@ -140,30 +156,24 @@ def classify_step_stats(step_stats):
     OrderedDict over OP_CLASSES (every class, zeros included).
   """
   seconds = collections.OrderedDict((name, 0.0) for name in OP_CLASSES)
-  for device in step_stats.dev_stats:
-    for node in device.node_stats:
-      label = node.timeline_label
-      op_type = (label.split(" = ", 1)[1].split("(", 1)[0]
-                 if " = " in label else node.node_name)
-      kind = op_class(op_type, node.node_name)
-      if kind is not None:
-        seconds[kind] += (node.op_end_rel_micros -
-                          node.op_start_rel_micros) / 1e6
+  for op_type, node_name, op_seconds in executed_ops(step_stats):
+    kind = op_class(op_type, node_name)
+    if kind is not None:
+      seconds[kind] += op_seconds
   return seconds
 
 
-def profile_step(session, fetches):
-  """Runs `fetches` once with a full trace.
-
-  Returns:
-    (wall seconds of the traced run, {class: seconds} of its ops).
-  """
+def trace_step(session, fetches):
+  """Runs `fetches` once with a full trace; returns its step stats."""
   options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
   metadata = tf.RunMetadata()
-  start = time.time()
   session.run(fetches, options=options, run_metadata=metadata)
-  wall = time.time() - start
-  return wall, classify_step_stats(metadata.step_stats)
+  return metadata.step_stats
+
+
+def profile_step(session, fetches):
+  """{class: seconds} of one traced run of `fetches`."""
+  return classify_step_stats(trace_step(session, fetches))
 
 
 def outside_matmul_share(class_seconds):

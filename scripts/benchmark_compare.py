@@ -61,7 +61,10 @@ def parse_args():
   parser.add_argument("--repeats", type=int, default=1,
                       help="run every row this many times, interleaved, "
                       "and report medians (a shared machine's speed drifts)")
-  return parser.parse_args()
+  args = parser.parse_args()
+  if args.repeats < 1:
+    parser.error("--repeats=%d: expected at least 1" % args.repeats)
+  return args
 
 
 def run_rows(args, env):
@@ -155,7 +158,7 @@ def print_ratios(repeats):
 def main():
   args = parse_args()
   env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
-  repeats = [run_rows(args, env) for _ in range(max(1, args.repeats))]
+  repeats = [run_rows(args, env) for _ in range(args.repeats)]
   rows = merge_repeats(repeats)
 
   def rate(value):

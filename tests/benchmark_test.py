@@ -126,6 +126,9 @@ def test_cli_prints_a_table_and_ends_with_one_json_line(config_file):
     (dict(runtime="onnxruntime", precision="bf16"),
      "--precision=bf16 with --runtime=onnxruntime: the ONNX model runs in "
      "fp32"),
+    (dict(runtime="onnxruntime", mode="infer", profile=True),
+     "--profile with --runtime=onnxruntime: the op profile is of "
+     "TensorFlow's steps"),
 ])
 def test_bad_options_are_named(config_file, overrides, message):
   values = dict(albert_config_file=config_file, max_seq_length=16,

@@ -74,17 +74,10 @@ def _traced_kernels(fetch):
   with tf.Session() as session:
     session.run(tf.global_variables_initializer())
     session.run(fetch)
-    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
-    metadata = tf.RunMetadata()
-    session.run(fetch, options=options, run_metadata=metadata)
-    _, classes = op_profile.profile_step(session, fetch)
-  kernels = []
-  for device in metadata.step_stats.dev_stats:
-    for node in device.node_stats:
-      if " = " in node.timeline_label:
-        kernels.append((node.timeline_label.split(" = ")[1].split("(")[0],
-                        node.node_name))
-  return kernels, classes
+    step_stats = op_profile.trace_step(session, fetch)
+  kernels = [(op_type, name)
+             for op_type, name, _ in op_profile.executed_ops(step_stats)]
+  return kernels, op_profile.classify_step_stats(step_stats)
 
 
 def _onednn_enabled():
